@@ -1,0 +1,54 @@
+/**
+ * The guest's private temp dir: `$TMPDIR/stapsh.XXXXXX`, mode 0700, the only
+ * place it writes. File names were already checked by the guest (alnum,
+ * `.`, `_`, first char alnum), so no name can leave the dir; O_NOFOLLOW and
+ * O_EXCL-free truncation guard against a planted symlink all the same.
+ */
+
+import { constants, promises as fs, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+
+export interface Workspace {
+  readonly dir: string;
+  writeFile(name: string, chunks: readonly Uint8Array[]): Promise<void>;
+  /** Remove the dir and all in it; safe to call more than once. */
+  remove(): Promise<void>;
+  /** The same, synchronously, for exit paths that cannot wait. */
+  removeSync(): void;
+}
+
+export async function createWorkspace(parent: string = tmpdir()): Promise<Workspace> {
+  const dir = await fs.mkdtemp(join(parent, 'stapsh.'));
+  await fs.chmod(dir, 0o700);
+  let removed = false;
+  return {
+    dir,
+    async writeFile(name, chunks) {
+      if (name.includes('/') || name === '.' || name === '..') throw new Error(`Refusing file name ${name}`);
+      const flags = constants.O_WRONLY | constants.O_CREAT | constants.O_TRUNC | constants.O_NOFOLLOW;
+      const handle = await fs.open(join(dir, name), flags, 0o600);
+      try {
+        for (const chunk of chunks) {
+          let at = 0;
+          while (at < chunk.length) {
+            const { bytesWritten } = await handle.write(chunk, at, chunk.length - at);
+            at += bytesWritten;
+          }
+        }
+      } finally {
+        await handle.close();
+      }
+    },
+    async remove() {
+      if (removed) return;
+      removed = true;
+      await fs.rm(dir, { recursive: true, force: true });
+    },
+    removeSync() {
+      if (removed) return;
+      removed = true;
+      rmSync(dir, { recursive: true, force: true });
+    },
+  };
+}

@@ -1,0 +1,132 @@
+/**
+ * `stapsh`: the guest CLI. Three ways to meet a host: stdio (as ssh or
+ * `socat EXEC:` starts it), a character device in listening mode (`-l`,
+ * a virtio-serial port), or a unix socket serving many sessions (`--listen`).
+ */
+
+import { machine as unameMachine, release as unameRelease } from 'node:os';
+import type { GuestActor } from '../../machines/guestStapsh.js';
+import { fromFds } from '../../transports/fdTransport.js';
+import { openCharDevice } from '../../transports/charDevice.js';
+import { listenUnix } from '../../transports/unixSocket.js';
+import { ioFromTransports, runGuestSession, type GuestSessionOptions } from '../guest/session.js';
+import { parseStapshArgs, type StapshOptions } from './options.js';
+
+const TERMINATING = ['SIGHUP', 'SIGINT', 'SIGTERM', 'SIGPIPE'] as const;
+
+function sessionOptions(o: StapshOptions, listening: boolean, onActor?: (a: GuestActor) => void): GuestSessionOptions {
+  return {
+    release: o.release,
+    machine: unameMachine(),
+    kernelRelease: unameRelease(),
+    bindir: o.bindir,
+    verbose: o.verbose,
+    listening,
+    limits: { graceMs: o.graceMs, maxUploadTotal: o.maxUploadTotal },
+    ...(onActor ? { onActor } : {}),
+  };
+}
+
+/** Forward terminating signals to the running session(s) instead of dying. */
+function forwardSignals(onSignal: (signal: string) => void): () => void {
+  const handlers = TERMINATING.map((signal) => {
+    const h = () => onSignal(signal);
+    process.on(signal, h);
+    return [signal, h] as const;
+  });
+  return () => handlers.forEach(([s, h]) => process.off(s, h));
+}
+
+async function serveStdio(o: StapshOptions): Promise<number> {
+  const main = fromFds(0, 1, { name: 'stdio' });
+  const err = fromFds(null, 2, { name: 'stderr' });
+  let actor: GuestActor | null = null;
+  const pending: string[] = [];
+  const stop = forwardSignals((signal) => (actor ? actor.send({ type: 'SIGNAL', signal }) : pending.push(signal)));
+  try {
+    const out = await runGuestSession(
+      ioFromTransports(main, err),
+      sessionOptions(o, false, (a) => {
+        actor = a;
+        for (const signal of pending.splice(0)) a.send({ type: 'SIGNAL', signal });
+      }),
+    );
+    return out.exitCode;
+  } finally {
+    stop();
+    await Promise.allSettled([main.close(), err.close()]);
+  }
+}
+
+async function servePort(o: StapshOptions, path: string): Promise<number> {
+  const port = await openCharDevice(path);
+  let actor: GuestActor | null = null;
+  const stop = forwardSignals((signal) => actor?.send({ type: 'SIGNAL', signal }));
+  try {
+    const out = await runGuestSession(ioFromTransports(port), sessionOptions(o, true, (a) => (actor = a)));
+    return out.exitCode;
+  } finally {
+    stop();
+    await port.close();
+  }
+}
+
+async function serveUnix(o: StapshOptions, path: string): Promise<number> {
+  const server = await listenUnix(path, { mode: 0o600 });
+  const actors = new Set<GuestActor>();
+  const sessions = new Set<Promise<unknown>>();
+  let stopping = false;
+  let resolveStopped!: () => void;
+  const stopped = new Promise<void>((r) => (resolveStopped = r));
+  const stop = forwardSignals((signal) => {
+    if (signal === 'SIGPIPE') return; // one broken client is that session's business
+    stopping = true;
+    for (const a of actors) a.send({ type: 'SIGNAL', signal });
+    resolveStopped();
+  });
+  const subscription = server.connections$.subscribe((conn) => {
+    if (stopping) {
+      void conn.close();
+      return;
+    }
+    let mine: GuestActor | null = null;
+    const session = runGuestSession(
+      ioFromTransports(conn),
+      sessionOptions(o, false, (a) => {
+        mine = a;
+        actors.add(a);
+      }),
+    )
+      .catch((error: unknown) => {
+        process.stderr.write(`stapsh: session on ${conn.name} failed: ${String(error)}\n`);
+      })
+      .finally(() => {
+        if (mine) actors.delete(mine);
+        sessions.delete(session);
+        void conn.close();
+      });
+    sessions.add(session);
+  });
+  try {
+    await stopped;
+    subscription.unsubscribe();
+    await server.close();
+    await Promise.allSettled([...sessions]);
+    return 0;
+  } finally {
+    stop();
+  }
+}
+
+export async function main(argv: readonly string[]): Promise<number> {
+  let o: StapshOptions;
+  try {
+    o = parseStapshArgs(argv);
+  } catch (error) {
+    const code = (error as { exitCode?: number }).exitCode;
+    return code ?? 2;
+  }
+  if (o.listen !== null) return serveUnix(o, o.listen);
+  if (o.port !== null) return servePort(o, o.port);
+  return serveStdio(o);
+}

@@ -1,0 +1,69 @@
+/** Command-line options of our `stapsh`, parsed with commander. */
+
+import { Command, InvalidArgumentError } from 'commander';
+import { NEWEST_RELEASE } from '../../protocol/releases.js';
+
+export interface StapshOptions {
+  readonly verbose: number;
+  /** `-l PORT`: a character device in listening mode (virtio-serial). */
+  readonly port: string | null;
+  /** `--listen unix:PATH`: serve each connection as its own session. */
+  readonly listen: string | null;
+  readonly bindir: string;
+  readonly release: string;
+  readonly trace: string | null;
+  readonly graceMs: number;
+  readonly maxUploadTotal: number;
+}
+
+function positiveInt(value: string): number {
+  const n = Number(value);
+  if (!Number.isInteger(n) || n <= 0) throw new InvalidArgumentError('must be a positive integer');
+  return n;
+}
+
+export function parseStapshArgs(argv: readonly string[], env: NodeJS.ProcessEnv = process.env): StapshOptions {
+  const program = new Command('stapsh')
+    .description(
+      "SystemTap's remote guest: answers a stap host on stdin/stdout, a virtio-serial port (-l) or a unix socket (--listen), " +
+        'and runs staprun/stapdyn/stapbpf from --bindir in a private temp dir.',
+    )
+    .option('-v, --verbose', 'more debug output on stderr (stapsh: lines); repeatable', (_: string, n: number) => n + 1, 0)
+    .option('-l, --port <PORT>', 'listening mode: open PORT read-write and wait for a host (virtio-serial)')
+    .option('--listen <unix:PATH>', 'serve each connection on a unix socket as an independent session, until SIGTERM')
+    .option('--bindir <DIR>', 'where staprun, stapdyn and stapbpf are executed from (env STAPSH_BINDIR)', env.STAPSH_BINDIR ?? '/usr/bin')
+    .option('--protocol-version <V>', 'behave as SystemTap release V (hello version, commands, options)', NEWEST_RELEASE)
+    .option('--trace <FILE>', 'record a JSONL trace of the session(s)')
+    .option('--grace <MS>', 'how long a hung-up child may run before SIGKILL', positiveInt, 10_000)
+    .option('--max-upload <BYTES>', 'cumulative upload cap per session', positiveInt, 256_000_000)
+    .exitOverride()
+    .configureOutput({ writeErr: (s) => process.stderr.write(s) })
+    .showHelpAfterError();
+  program.parse(argv as string[], { from: 'user' });
+  const o = program.opts<{
+    verbose: number;
+    port?: string;
+    listen?: string;
+    bindir: string;
+    protocolVersion: string;
+    trace?: string;
+    grace: number;
+    maxUpload: number;
+  }>();
+  if (o.port !== undefined && o.listen !== undefined) {
+    program.error('stapsh: -l PORT and --listen cannot be used together');
+  }
+  if (o.listen !== undefined && !o.listen.startsWith('unix:')) {
+    program.error(`stapsh: --listen takes unix:PATH, not '${o.listen}'`);
+  }
+  return {
+    verbose: o.verbose,
+    port: o.port ?? null,
+    listen: o.listen === undefined ? null : o.listen.slice('unix:'.length),
+    bindir: o.bindir,
+    release: o.protocolVersion,
+    trace: o.trace ?? null,
+    graceMs: o.grace,
+    maxUploadTotal: o.maxUpload,
+  };
+}

@@ -1,0 +1,431 @@
+/**
+ * The guest (`stapsh`) as a state machine. It sees decoded command lines and
+ * payload parts, and emits the bytes to write (`wire` events) and requests to
+ * the pump that feeds it (`expectPayload`). The temp dir, file writes and the
+ * child process are provided actors, so the same machine runs in-memory in
+ * property tests and against real processes in the CLI.
+ *
+ * Where SystemTap's 4.8 guest loses data or desynchronises, this one does not
+ * (see README "Differences from SystemTap"): every arrived line is handled, a
+ * refused `file` still has its payload consumed, and a hung-up child's output
+ * is drained until it exits (bounded by the grace period).
+ */
+
+import { assign, emit, enqueueActions, fromPromise, setup, type ActorRefFrom } from 'xstate';
+import { latin1, utf8 } from '../protocol/bytes.js';
+import { parseCommandLine } from '../protocol/commandLine.js';
+import { featuresOf, type Features } from '../protocol/releases.js';
+import { exitCodeOf, type ChildExit, type ChildProgram, type OutputStream } from './childTypes.js';
+import {
+  DEFAULT_GUEST_LIMITS,
+  judgeFile,
+  judgeOption,
+  judgeRun,
+  programForFile,
+  type GuestLimits,
+} from './guestReplies.js';
+import { staprunChild, type ChildReport, type ChildRequest } from './staprunChild.js';
+
+export interface GuestInput {
+  /** The release this guest behaves as (hello version, commands, options). */
+  readonly release: string;
+  /** `uname -m` and `uname -r`, sent in the hello. */
+  readonly machine: string;
+  readonly kernelRelease: string;
+  /** Number of `-v`s. */
+  readonly verbose?: number;
+  /** Listening mode (`-l`): ignore every line before the first `stap`. */
+  readonly listening?: boolean;
+  /** Directory holding staprun/stapdyn/stapbpf. */
+  readonly bindir: string;
+  /** The private temp dir (the child's working directory). */
+  readonly workdir: string;
+  readonly limits?: Partial<GuestLimits>;
+}
+
+/** Pieces of input, as the pump pulls them from the command decoder. */
+export type GuestInputEvent =
+  | { readonly type: 'LINE'; readonly bytes: Uint8Array }
+  | { readonly type: 'OVERLONG'; readonly length: number }
+  | { readonly type: 'PAYLOAD'; readonly bytes: Uint8Array; readonly remaining: number }
+  /** The host's side of the channel ended. */
+  | { readonly type: 'EOF' }
+  /** A terminating signal reached the guest process (SIGHUP, SIGINT, SIGTERM, SIGPIPE). */
+  | { readonly type: 'SIGNAL'; readonly signal: string };
+
+type GuestEvent = GuestInputEvent | ChildReport;
+
+/** What the guest asks of whoever runs it. */
+export type GuestEmitted =
+  /** Bytes for the guest's stdout or stderr (a merged channel takes both). */
+  | { readonly type: 'wire'; readonly stream: OutputStream; readonly bytes: Uint8Array }
+  /** The next `size` input bytes are a file payload. */
+  | { readonly type: 'expectPayload'; readonly size: number }
+  /** A child was started or ended (for traces and timelines). */
+  | { readonly type: 'child'; readonly what: 'spawned'; readonly pid: number; readonly argv: readonly string[] }
+  | { readonly type: 'child'; readonly what: 'exited'; readonly exit: ChildExit };
+
+/** A file being received: kept when accepted, discarded when refused. */
+export interface PendingFile {
+  readonly name: string | null;
+  readonly size: number;
+  readonly chunks: Uint8Array[];
+}
+
+export interface GuestContext {
+  readonly release: string;
+  readonly features: Features;
+  readonly hello: string;
+  readonly bindir: string;
+  readonly workdir: string;
+  readonly limits: GuestLimits;
+  readonly verbose: number;
+  readonly awaitingStap: boolean;
+  readonly dataMode: boolean;
+  /**
+   * Whether the running child's output is framed: fixed when it starts, as
+   * SystemTap's child either inherits the guest's stdout or gets a pipe.
+   */
+  readonly framing: boolean;
+  /** Program forced by `option dyninst`/`option bpf`, else the latest file's. */
+  readonly forcedProgram: ChildProgram | null;
+  readonly fileProgram: ChildProgram | null;
+  readonly uploaded: number;
+  readonly pending: PendingFile | null;
+  readonly argv: readonly string[] | null;
+  readonly exit: ChildExit | null;
+  /** Why the session is ending: the guest's own exit status follows from it. */
+  readonly ending: 'quit' | 'eof' | 'signal' | 'child' | null;
+}
+
+export interface GuestOutput {
+  /** The guest process's exit status. */
+  readonly exitCode: number;
+  readonly exit: ChildExit | null;
+}
+
+const NL = utf8('\n');
+
+/** Write a debug line, in SystemTap's `stapsh:` form that hosts skip. */
+function debugBytes(text: string): Uint8Array {
+  return utf8(`stapsh: ${text}\n`);
+}
+
+/** Placeholder workspace actors: an embedder provides the real ones. */
+const writeFileNotProvided = fromPromise<void, { name: string; chunks: readonly Uint8Array[] }>(async () => {
+  throw new Error('No workspace provided');
+});
+const removeWorkspaceNotProvided = fromPromise<void, void>(async () => undefined);
+
+export const guestStapsh = setup({
+  types: {
+    context: {} as GuestContext,
+    events: {} as GuestEvent,
+    input: {} as GuestInput,
+    output: {} as GuestOutput,
+    emitted: {} as GuestEmitted,
+  },
+  actors: {
+    writeFile: writeFileNotProvided,
+    removeWorkspace: removeWorkspaceNotProvided,
+    child: staprunChild,
+  },
+  guards: {
+    ignoredBeforeHello: ({ context, event }) =>
+      context.awaitingStap && event.type === 'LINE' && parseCommandLine(event.bytes).command !== 'stap',
+    isQuit: ({ event }) => event.type === 'LINE' && parseCommandLine(event.bytes).command === 'quit',
+    isOption: ({ event }) => event.type === 'LINE' && parseCommandLine(event.bytes).command === 'option',
+    payloadDone: ({ event }) => event.type === 'PAYLOAD' && event.remaining === 0,
+    keepsFile: ({ context }) => context.pending?.name !== null,
+  },
+  actions: {
+    /** Answer one line in the `ready` state; may move on to a file or a run. */
+    handleLine: enqueueActions(({ context, event, enqueue }) => {
+      if (event.type !== 'LINE') return;
+      const debug = (text: string) => {
+        if (context.verbose > 0) enqueue.emit({ type: 'wire', stream: 'stderr', bytes: debugBytes(text) });
+      };
+      const reply = (text: string) => {
+        debug(`reply: ${text}`);
+        enqueue.emit({ type: 'wire', stream: 'stdout', bytes: utf8(`${text}\n`) });
+      };
+      debug(`command: ${latin1(event.bytes)}`);
+      const line = parseCommandLine(event.bytes);
+      switch (line.command) {
+        case 'stap':
+          enqueue.assign({ awaitingStap: false });
+          reply(context.hello);
+          return;
+        case 'option': {
+          if (!context.features.options) return; // before 2.4 `option` is an unknown word
+          const verdict = judgeOption(line.name, context.features);
+          switch (verdict.kind) {
+            case 'error':
+              reply(verdict.reply);
+              return;
+            case 'verbose':
+              // Verbose from here on, so this very reply is already logged.
+              enqueue.assign({ verbose: context.verbose + 1 });
+              enqueue.emit({ type: 'wire', stream: 'stderr', bytes: debugBytes('reply: OK') });
+              enqueue.emit({ type: 'wire', stream: 'stdout', bytes: utf8('OK\n') });
+              return;
+            case 'data':
+              enqueue.assign({ dataMode: true });
+              reply('OK');
+              return;
+            case 'program':
+              enqueue.assign({ forcedProgram: verdict.program });
+              reply('OK');
+              return;
+          }
+          return;
+        }
+        case 'file': {
+          const verdict = judgeFile(line.size, line.name, context.uploaded, context.limits);
+          if (verdict.kind === 'badSize') {
+            reply(verdict.reply);
+            return;
+          }
+          if (verdict.kind === 'refused') {
+            reply(verdict.reply);
+            enqueue.assign({ pending: { name: null, size: verdict.size, chunks: [] } });
+          } else {
+            enqueue.assign({ pending: { name: verdict.name, size: verdict.size, chunks: [] } });
+          }
+          enqueue.emit({ type: 'expectPayload', size: verdict.size });
+          return;
+        }
+        case 'run': {
+          const verdict = judgeRun(line.args, context.limits);
+          if (verdict.kind === 'error') {
+            reply(verdict.reply);
+            return;
+          }
+          const program = context.forcedProgram ?? context.fileProgram ?? 'staprun';
+          const path = `${context.bindir.replace(/\/+$/, '')}/${program}`;
+          enqueue.assign({ argv: [path, ...verdict.args] });
+          return;
+        }
+        case 'quit':
+          return; // handled by a transition
+        case 'unknown':
+          return; // SystemTap's guest answers unknown words with silence
+      }
+    }),
+    debugIgnored: enqueueActions(({ context, event, enqueue }) => {
+      if (context.verbose > 0 && event.type === 'LINE') {
+        enqueue.emit({ type: 'wire', stream: 'stderr', bytes: debugBytes(`ignored: ${latin1(event.bytes)}`) });
+      }
+    }),
+    replyOverlong: emit({ type: 'wire', stream: 'stdout', bytes: utf8('ERROR: Command line too long\n') }),
+    collectPayload: assign({
+      pending: ({ context, event }) => {
+        const pending = context.pending!;
+        // Refused files are read and dropped: nothing of them is kept.
+        if (event.type === 'PAYLOAD' && pending.name !== null) pending.chunks.push(event.bytes);
+        return pending;
+      },
+    }),
+    acceptFile: enqueueActions(({ context, enqueue }) => {
+      const pending = context.pending!;
+      enqueue.assign({
+        uploaded: context.uploaded + pending.size,
+        fileProgram: programForFile(pending.name!, context.features),
+        pending: null,
+      });
+    }),
+    dropPending: assign({ pending: null }),
+    replyOk: emit({ type: 'wire', stream: 'stdout', bytes: utf8('OK\n') }),
+    replyOkDebug: enqueueActions(({ context, enqueue }) => {
+      if (context.verbose > 0) enqueue.emit({ type: 'wire', stream: 'stderr', bytes: debugBytes('reply: OK') });
+      enqueue.emit({ type: 'wire', stream: 'stdout', bytes: utf8('OK\n') });
+    }),
+    replyCantOpen: enqueueActions(({ context, enqueue }) => {
+      const text = `ERROR: Can't open file "${context.pending?.name ?? ''}" for writing`;
+      enqueue.emit({ type: 'wire', stream: 'stdout', bytes: utf8(`${text}\n`) });
+    }),
+    replySpawnFailed: enqueueActions(({ context, event, enqueue }) => {
+      if (event.type !== 'CHILD.FAILED') return;
+      const text = `ERROR: Can't execute ${context.argv?.[0] ?? ''} (${event.reason})`;
+      enqueue.emit({ type: 'wire', stream: 'stdout', bytes: utf8(`${text}\n`) });
+      enqueue.assign({ argv: null });
+    }),
+    announceSpawn: enqueueActions(({ context, event, enqueue }) => {
+      if (event.type !== 'CHILD.SPAWNED') return;
+      enqueue.emit({ type: 'child', what: 'spawned', pid: event.pid, argv: context.argv ?? [] });
+    }),
+    forwardOutput: enqueueActions(({ context, event, enqueue }) => {
+      if (event.type !== 'CHILD.OUTPUT' || event.bytes.length === 0) return;
+      if (context.framing) {
+        enqueue.emit({ type: 'wire', stream: event.stream, bytes: utf8(`data ${event.stream} ${event.bytes.length}\n`) });
+      }
+      enqueue.emit({ type: 'wire', stream: event.stream, bytes: event.bytes });
+    }),
+    recordExit: enqueueActions(({ event, enqueue }) => {
+      if (event.type !== 'CHILD.EXITED') return;
+      enqueue.assign({ exit: event.exit });
+      enqueue.emit({ type: 'child', what: 'exited', exit: event.exit });
+    }),
+    hangUpChild: enqueueActions(({ enqueue }) => {
+      enqueue.sendTo('child', { type: 'HANGUP' } satisfies ChildRequest);
+    }),
+    announceQuit: enqueueActions(({ context, enqueue }) => {
+      if (!context.dataMode) return;
+      if (context.verbose > 0) enqueue.emit({ type: 'wire', stream: 'stderr', bytes: debugBytes('reply: quit') });
+      enqueue.emit({ type: 'wire', stream: 'stdout', bytes: utf8('quit\n') });
+    }),
+    endBy: assign({
+      ending: ({ event }) => {
+        switch (event.type) {
+          case 'EOF':
+            return 'eof' as const;
+          case 'SIGNAL':
+            return 'signal' as const;
+          case 'CHILD.EXITED':
+            return 'child' as const;
+          default:
+            return 'quit' as const;
+        }
+      },
+    }),
+  },
+  delays: {},
+}).createMachine({
+  id: 'guestStapsh',
+  context: ({ input }) => {
+    const limits = { ...DEFAULT_GUEST_LIMITS, ...input.limits };
+    return {
+      release: input.release,
+      features: featuresOf(input.release),
+      hello: `stapsh ${input.release} ${input.machine} ${input.kernelRelease}`,
+      bindir: input.bindir,
+      workdir: input.workdir,
+      limits,
+      verbose: input.verbose ?? 0,
+      awaitingStap: input.listening ?? false,
+      dataMode: false,
+      framing: false,
+      forcedProgram: null,
+      fileProgram: null,
+      uploaded: 0,
+      pending: null,
+      argv: null,
+      exit: null,
+      ending: null,
+    };
+  },
+  output: ({ context }) => ({
+    exitCode: context.exit === null ? 0 : exitCodeOf(context.exit),
+    exit: context.exit,
+  }),
+  initial: 'ready',
+  states: {
+    /** Waiting for a command. */
+    ready: {
+      on: {
+        LINE: [
+          { guard: 'ignoredBeforeHello', actions: 'debugIgnored' },
+          { guard: 'isQuit', target: 'ending', actions: ['handleLine', 'endBy'] },
+          { target: 'dispatch', actions: 'handleLine' },
+        ],
+        OVERLONG: { actions: 'replyOverlong' },
+        EOF: { target: 'ending', actions: 'endBy' },
+        SIGNAL: { target: 'ending', actions: 'endBy' },
+      },
+    },
+    /** Where a handled line leads: a payload to read, a child to start, or back. */
+    dispatch: {
+      always: [
+        { guard: ({ context }) => context.pending !== null, target: 'receiving' },
+        { guard: ({ context }) => context.argv !== null, target: 'running' },
+        { target: 'ready' },
+      ],
+    },
+    /** Reading a `file` payload (kept, or dropped when the name was refused). */
+    receiving: {
+      tags: ['payload'],
+      on: {
+        PAYLOAD: [
+          { guard: 'payloadDone', actions: 'collectPayload', target: 'payloadRead' },
+          { actions: 'collectPayload' },
+        ],
+        EOF: { target: 'ending', actions: ['dropPending', 'endBy'] },
+        SIGNAL: { target: 'ending', actions: ['dropPending', 'endBy'] },
+      },
+    },
+    payloadRead: {
+      always: [{ guard: 'keepsFile', target: 'writing' }, { target: 'ready', actions: 'dropPending' }],
+    },
+    /** Writing an accepted file into the temp dir. */
+    writing: {
+      tags: ['busy'],
+      invoke: {
+        src: 'writeFile',
+        input: ({ context }) => ({ name: context.pending!.name!, chunks: context.pending!.chunks }),
+        onDone: { target: 'ready', actions: ['acceptFile', 'replyOkDebug'] },
+        onError: { target: 'ready', actions: ['replyCantOpen', 'dropPending'] },
+      },
+      on: {
+        SIGNAL: { target: 'ending', actions: ['dropPending', 'endBy'] },
+      },
+    },
+    /** A child, once spawned or failed; everything but the child waits. */
+    running: {
+      entry: assign({ framing: ({ context }) => context.dataMode }),
+      invoke: {
+        id: 'child',
+        src: 'child',
+        input: ({ context }) => ({
+          spec: { path: context.argv![0]!, argv: context.argv!, cwd: context.workdir },
+          graceMs: context.limits.graceMs,
+        }),
+      },
+      initial: 'starting',
+      states: {
+        starting: {
+          tags: ['busy'],
+          on: {
+            'CHILD.SPAWNED': { target: 'live', actions: ['replyOkDebug', 'announceSpawn'] },
+            'CHILD.FAILED': { target: '#guestStapsh.ready', actions: 'replySpawnFailed' },
+            SIGNAL: { target: 'hangingUp', actions: 'endBy' },
+          },
+        },
+        live: {
+          on: {
+            'CHILD.OUTPUT': { actions: 'forwardOutput' },
+            'CHILD.EXITED': { target: '#guestStapsh.ending', actions: ['recordExit', 'endBy'] },
+            LINE: [
+              { guard: 'isQuit', target: 'hangingUp', actions: 'endBy' },
+              // SystemTap's guest still takes options while the child runs (stap, file and run get silence).
+              { guard: 'isOption', actions: 'handleLine' },
+              { actions: 'debugIgnored' },
+            ],
+            EOF: { target: 'hangingUp', actions: 'endBy' },
+            SIGNAL: { target: 'hangingUp', actions: 'endBy' },
+          },
+        },
+        /** SIGHUP sent; output is still framed until the child exits. */
+        hangingUp: {
+          entry: 'hangUpChild',
+          on: {
+            'CHILD.OUTPUT': { actions: 'forwardOutput' },
+            'CHILD.EXITED': { target: '#guestStapsh.ending', actions: 'recordExit' },
+            'CHILD.FAILED': { target: '#guestStapsh.ending' },
+          },
+        },
+      },
+    },
+    /** The session is over: announce `quit` (data mode), then clean up. */
+    ending: {
+      entry: 'announceQuit',
+      always: { target: 'cleaning' },
+    },
+    cleaning: {
+      tags: ['busy'],
+      invoke: { src: 'removeWorkspace', onDone: 'done', onError: 'done' },
+    },
+    done: { type: 'final' },
+  },
+});
+
+export type GuestActor = ActorRefFrom<typeof guestStapsh>;

@@ -1,0 +1,121 @@
+/**
+ * The child a guest runs (`staprun`, `stapdyn` or `stapbpf`), as an actor:
+ * spawned → running → hanging up (SIGHUP sent, output still drained) →
+ * killing (grace period over, SIGKILL sent) → exited. The OS process is the
+ * provided `process` actor, so tests run this machine without processes.
+ */
+
+import { assign, fromCallback, sendParent, sendTo, setup, type AnyEventObject } from 'xstate';
+import type { ChildExit, ProcessCommand, ProcessEvent, ProcessSpec } from './childTypes.js';
+
+export interface StaprunChildInput {
+  readonly spec: ProcessSpec;
+  /** How long after SIGHUP the child may keep running before SIGKILL. */
+  readonly graceMs: number;
+}
+
+/** Events the child machine sends to the actor that invoked it (the guest). */
+export type ChildReport =
+  | { readonly type: 'CHILD.SPAWNED'; readonly pid: number }
+  | { readonly type: 'CHILD.FAILED'; readonly reason: string }
+  | { readonly type: 'CHILD.OUTPUT'; readonly stream: 'stdout' | 'stderr'; readonly bytes: Uint8Array }
+  | { readonly type: 'CHILD.EXITED'; readonly exit: ChildExit };
+
+/** Events the guest may send to the child machine. */
+export type ChildRequest = { readonly type: 'HANGUP' } | { readonly type: 'KILL' };
+
+type ChildEvent = ProcessEvent | ChildRequest;
+
+export interface ChildContext {
+  readonly spec: ProcessSpec;
+  readonly graceMs: number;
+  readonly pid: number | null;
+  readonly exit: ChildExit | null;
+}
+
+/** Placeholder until an embedder provides the real OS process actor. */
+const processNotProvided = fromCallback<ProcessCommand, ProcessSpec>(({ sendBack }) => {
+  sendBack({ type: 'PROCESS.FAILED', reason: 'No process actor provided' } satisfies ProcessEvent);
+});
+
+export const staprunChild = setup({
+  types: {
+    context: {} as ChildContext,
+    events: {} as ChildEvent,
+    input: {} as StaprunChildInput,
+    output: {} as { exit: ChildExit | null },
+  },
+  actors: { process: processNotProvided },
+  actions: {
+    reportSpawned: sendParent(({ event }) => {
+      const e = event as Extract<ProcessEvent, { type: 'PROCESS.SPAWNED' }>;
+      return { type: 'CHILD.SPAWNED', pid: e.pid } satisfies ChildReport;
+    }),
+    reportFailed: sendParent(({ event }) => {
+      const e = event as Extract<ProcessEvent, { type: 'PROCESS.FAILED' }>;
+      return { type: 'CHILD.FAILED', reason: e.reason } satisfies ChildReport;
+    }),
+    reportOutput: sendParent(({ event }) => {
+      const e = event as Extract<ProcessEvent, { type: 'PROCESS.OUTPUT' }>;
+      return { type: 'CHILD.OUTPUT', stream: e.stream, bytes: e.bytes } satisfies ChildReport;
+    }),
+    recordExit: assign({
+      exit: ({ event }) => (event as Extract<ProcessEvent, { type: 'PROCESS.EXITED' }>).exit,
+    }),
+    reportExit: sendParent(({ context }): AnyEventObject => ({ type: 'CHILD.EXITED', exit: context.exit! }) satisfies ChildReport),
+    recordPid: assign({ pid: ({ event }) => (event as Extract<ProcessEvent, { type: 'PROCESS.SPAWNED' }>).pid }),
+    hangUp: sendTo('process', { type: 'SIGNAL', signal: 'SIGHUP' } satisfies ProcessCommand),
+    kill: sendTo('process', { type: 'SIGNAL', signal: 'SIGKILL' } satisfies ProcessCommand),
+  },
+  delays: {
+    grace: ({ context }) => context.graceMs,
+  },
+}).createMachine({
+  id: 'staprunChild',
+  context: ({ input }) => ({ spec: input.spec, graceMs: input.graceMs, pid: null, exit: null }),
+  invoke: { id: 'process', src: 'process', input: ({ context }) => context.spec },
+  initial: 'spawning',
+  output: ({ context }) => ({ exit: context.exit }),
+  states: {
+    spawning: {
+      on: {
+        'PROCESS.SPAWNED': { target: 'running', actions: ['recordPid', 'reportSpawned'] },
+        'PROCESS.FAILED': { target: 'failed', actions: 'reportFailed' },
+        // A hang-up before the spawn settles is kept for when it has.
+        HANGUP: { target: 'hangupPending' },
+      },
+    },
+    hangupPending: {
+      on: {
+        'PROCESS.SPAWNED': { target: 'hangingUp', actions: ['recordPid', 'reportSpawned'] },
+        'PROCESS.FAILED': { target: 'failed', actions: 'reportFailed' },
+      },
+    },
+    running: {
+      on: {
+        'PROCESS.OUTPUT': { actions: 'reportOutput' },
+        'PROCESS.EXITED': { target: 'exited', actions: ['recordExit', 'reportExit'] },
+        HANGUP: { target: 'hangingUp' },
+        KILL: { target: 'killing' },
+      },
+    },
+    hangingUp: {
+      entry: 'hangUp',
+      after: { grace: { target: 'killing' } },
+      on: {
+        'PROCESS.OUTPUT': { actions: 'reportOutput' },
+        'PROCESS.EXITED': { target: 'exited', actions: ['recordExit', 'reportExit'] },
+        KILL: { target: 'killing' },
+      },
+    },
+    killing: {
+      entry: 'kill',
+      on: {
+        'PROCESS.OUTPUT': { actions: 'reportOutput' },
+        'PROCESS.EXITED': { target: 'exited', actions: ['recordExit', 'reportExit'] },
+      },
+    },
+    failed: { type: 'final' },
+    exited: { type: 'final' },
+  },
+});

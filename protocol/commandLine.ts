@@ -1,0 +1,86 @@
+/**
+ * What a command line says, as SystemTap's stapsh reads it: words split on
+ * space, tab and `\r` (so `stap\r\n` is a hello), the first word naming the
+ * command. Validation (sizes, names, options by release) is the guest's job.
+ */
+
+import { latin1 } from './bytes.js';
+
+/** A command line taken apart into the protocol's vocabulary. */
+export type CommandLine =
+  | { readonly command: 'stap'; readonly version: string | null }
+  | { readonly command: 'option'; readonly name: string | null }
+  /** `size` follows C `atoi` (-1 when the word is missing); `name` is raw. */
+  | { readonly command: 'file'; readonly size: number; readonly name: Uint8Array | null }
+  /** Arguments still quoted-printable encoded, one word each. */
+  | { readonly command: 'run'; readonly args: readonly Uint8Array[] }
+  | { readonly command: 'quit' }
+  /** Anything else, including an empty line: real guests answer nothing. */
+  | { readonly command: 'unknown'; readonly word: string };
+
+/** Bytes that separate words on a command line. */
+export function isSeparator(byte: number): boolean {
+  return byte === 0x20 || byte === 0x09 || byte === 0x0d || byte === 0x0a;
+}
+
+/** Split a line into its words (views into `line`). */
+export function splitWords(line: Uint8Array): Uint8Array[] {
+  const words: Uint8Array[] = [];
+  let start = -1;
+  for (let i = 0; i <= line.length; i++) {
+    const sep = i === line.length || isSeparator(line[i]!);
+    if (sep) {
+      if (start >= 0) words.push(line.subarray(start, i));
+      start = -1;
+    } else if (start < 0) {
+      start = i;
+    }
+  }
+  return words;
+}
+
+/** LONG_MAX and LONG_MIN of an LP64 C library, where strtol clamps. */
+const LONG_MAX = 2n ** 63n - 1n;
+const LONG_MIN = -(2n ** 63n);
+
+/**
+ * C `atoi` on an LP64 glibc: `(int) strtol(s, NULL, 10)`. Leading white
+ * space and one sign are allowed, digits are read until the first non-digit,
+ * no digits read as 0, overflow clamps to LONG_MAX/LONG_MIN and the cast to
+ * int keeps the low 32 bits (so 99999999999999999999 reads as -1).
+ */
+export function cAtoi(word: string): number {
+  const m = /^[ \t\n\v\f\r]*([+-]?)(\d*)/.exec(word);
+  const digits = m?.[2] ?? '';
+  if (digits === '') return 0;
+  let value = BigInt(digits);
+  if (m?.[1] === '-') value = -value;
+  if (value > LONG_MAX) value = LONG_MAX;
+  if (value < LONG_MIN) value = LONG_MIN;
+  return Number(BigInt.asIntN(32, value));
+}
+
+/** Parse one command line (without its newline). */
+export function parseCommandLine(line: Uint8Array): CommandLine {
+  const words = splitWords(line);
+  const first = words[0];
+  const verb = first === undefined ? '' : latin1(first);
+  switch (verb) {
+    case 'stap':
+      return { command: 'stap', version: words[1] ? latin1(words[1]) : null };
+    case 'option':
+      return { command: 'option', name: words[1] ? latin1(words[1]) : null };
+    case 'file':
+      return {
+        command: 'file',
+        size: words[1] ? cAtoi(latin1(words[1])) : -1,
+        name: words[2] ?? null,
+      };
+    case 'run':
+      return { command: 'run', args: words.slice(1) };
+    case 'quit':
+      return { command: 'quit' };
+    default:
+      return { command: 'unknown', word: verb };
+  }
+}

@@ -1,0 +1,168 @@
+import { describe, expect, it } from 'vitest';
+import { utf8 } from '../../protocol/bytes.js';
+import { runMemoryGuest } from '../support/memoryGuest.js';
+
+const HELLO_48 = 'stapsh 4.8 x86_64 6.1.0-test\n';
+const lines = (...ls: string[]) => [utf8(ls.map((l) => `${l}\n`).join(''))];
+
+describe('guestStapsh replies (as SystemTap 4.8 words them)', () => {
+  it('answers every hello with its own release, whatever the host says', async () => {
+    const r = await runMemoryGuest(lines('stap', 'stap 1.0 extra', 'stap\r'));
+    expect(r.stdout).toBe(HELLO_48.repeat(3));
+    expect(r.exitCode).toBe(0);
+    expect(r.removed).toBe(true);
+  });
+
+  it('is silent on unknown and empty commands', async () => {
+    const r = await runMemoryGuest(lines('bogus', '', 'OPTION data', 'stap'));
+    expect(r.stdout).toBe(HELLO_48);
+  });
+
+  it('answers options by release', async () => {
+    const r48 = await runMemoryGuest(lines('option data', 'option bpf', 'option', 'option dyninst', 'option foo', 'option  verbose'));
+    // Data mode is on, so the end of the session is announced.
+    expect(r48.stdout).toBe('OK\nERROR: Invalid option\nERROR: Could not parse option\nOK\nERROR: Invalid option\nOK\nquit\n');
+    const r51 = await runMemoryGuest(lines('option bpf'), { release: '5.1' });
+    expect(r51.stdout).toBe('OK\n');
+    const r17 = await runMemoryGuest(lines('option data', 'stap'), { release: '1.7' });
+    expect(r17.stdout).toBe('stapsh 1.7 x86_64 6.1.0-test\n');
+  });
+
+  it('checks file sizes and names in SystemTap order and wording', async () => {
+    const r = await runMemoryGuest(
+      lines('file', 'file 0 a', 'file -1 a', 'file 32000001 a', 'file x a', 'file 99999999999999999999 a'),
+    );
+    expect(r.stdout).toBe(
+      [
+        'ERROR: Bad file size -1',
+        'ERROR: Bad file size 0',
+        'ERROR: Bad file size -1',
+        'ERROR: Bad file size 32000001',
+        'ERROR: Bad file size 0',
+        'ERROR: Bad file size -1',
+        '',
+      ].join('\n'),
+    );
+    const names = await runMemoryGuest([utf8("file 3 _a\nabcfile 3 a-b\nabcfile 3\nabc")]);
+    expect(names.stdout).toBe("ERROR: Bad character '_' in file name\nERROR: Bad character '-' in file name\nERROR: Missing file name\n");
+    expect(names.files.size).toBe(0);
+  });
+
+  it('stores accepted files and answers OK after the payload', async () => {
+    const r = await runMemoryGuest([utf8('file 5 A9._\nx\ny\nzfile 3 b x y\nabc')]);
+    expect(r.stdout).toBe('OK\nOK\n');
+    expect(r.files.get('A9._')).toBe('x\ny\nz');
+    expect(r.files.get('b')).toBe('abc');
+  });
+
+  it('refuses a name too long to open, and keeps the stream in sync', async () => {
+    const name = 'n'.repeat(256);
+    const r = await runMemoryGuest([utf8(`file 3 ${name}\nabcstap\n`)]);
+    expect(r.stdout).toBe(`ERROR: Can't open file "${name}" for writing\n${HELLO_48}`);
+  });
+
+  it('enforces the cumulative upload cap with a clear error', async () => {
+    const r = await runMemoryGuest([utf8('file 4 a\nabcdfile 4 b\nabcdstap\n')], { limits: { maxUploadTotal: 6 } });
+    expect(r.stdout).toBe(`OK\nERROR: Upload limit exceeded (6 bytes per session)\n${HELLO_48}`);
+    expect([...r.files.keys()]).toEqual(['a']);
+  });
+
+  it('decodes run arguments and refuses bad ones', async () => {
+    const bad = await runMemoryGuest(lines('run =', `run ${Array(256).fill('a').join(' ')}`));
+    expect(bad.stdout).toBe('ERROR: Invalid encoding in argument "="\nERROR: Too many arguments\n');
+    const ok = await runMemoryGuest(lines('run a=20b c\tx =3D=0a =41=4a=4A'), { child: { exitCode: 0 } });
+    expect(ok.stdout).toBe('OK\n');
+    expect(ok.spawned[0]?.argv).toEqual(['/usr/bin/staprun', 'a b', 'c', 'x', '=\n', 'AJJ']);
+    expect(ok.spawned[0]?.cwd).toBe('/tmp/stapsh.TEST');
+  });
+
+  it('picks the child program from the latest file and options', async () => {
+    const so = await runMemoryGuest([utf8('file 1 m.so\nxrun\n')], { child: { missing: ['stapdyn'] } });
+    expect(so.stdout).toBe("OK\nERROR: Can't execute /usr/bin/stapdyn (No such file or directory)\n");
+    const ko = await runMemoryGuest([utf8('file 1 m.so\nxfile 1 m.ko\nxrun\n')], { child: { exitCode: 0 } });
+    expect(ko.spawned[0]?.path).toBe('/usr/bin/staprun');
+    const bo48 = await runMemoryGuest([utf8('file 1 m.bo\nxrun\n')], { child: { exitCode: 0 } });
+    expect(bo48.spawned[0]?.path).toBe('/usr/bin/staprun');
+    const bo51 = await runMemoryGuest([utf8('file 1 m.bo\nxrun\n')], { release: '5.1', child: { exitCode: 0 } });
+    expect(bo51.spawned[0]?.path).toBe('/usr/bin/stapbpf');
+    const forced = await runMemoryGuest(lines('option dyninst', 'run'), { child: { exitCode: 0 } });
+    expect(forced.spawned[0]?.path).toBe('/usr/bin/stapdyn');
+  });
+});
+
+describe('guestStapsh sessions', () => {
+  it('frames output in data mode, says quit, and exits with the child status', async () => {
+    const r = await runMemoryGuest(lines('stap 4.8', 'option data', 'run x'), {
+      child: { start: [['stdout', 'hello\n'], ['stderr', 'warn\n']], exitCode: 3 },
+      eof: false,
+    });
+    expect(r.stdout).toBe(`${HELLO_48}OK\nOK\ndata stdout 6\nhello\nquit\n`);
+    expect(r.stderr).toBe('data stderr 5\nwarn\n');
+    expect(r.exitCode).toBe(3);
+    expect(r.removed).toBe(true);
+  });
+
+  it('passes output through raw without data mode', async () => {
+    const r = await runMemoryGuest(lines('run'), { child: { start: [['stdout', 'raw\n']], exitCode: 0 } });
+    expect(r.stdout).toBe('OK\nraw\n');
+  });
+
+  it('on quit hangs up the child and keeps its last words (SystemTap loses them)', async () => {
+    const r = await runMemoryGuest(lines('option data', 'run', 'quit'), {
+      child: { start: [['stdout', 'tick\n']], onHup: [['stdout', 'end probe\n']], hupExitCode: 7 },
+    });
+    expect(r.stdout).toBe('OK\nOK\ndata stdout 5\ntick\ndata stdout 10\nend probe\nquit\n');
+    expect(r.exitCode).toBe(7);
+  });
+
+  it('hangs up the child on EOF and on a signal', async () => {
+    const eof = await runMemoryGuest(lines('run'), { child: { onHup: [['stdout', 'bye\n']], hupExitCode: 7 } });
+    expect(eof.stdout).toBe('OK\nbye\n');
+    expect(eof.exitCode).toBe(7);
+    const sig = await runMemoryGuest(lines('run'), { child: { hupExitCode: 5 }, signal: 'SIGTERM' });
+    expect(sig.exitCode).toBe(5);
+  });
+
+  it('kills a child that ignores SIGHUP after the grace period (128+9)', async () => {
+    const r = await runMemoryGuest(lines('run'), { child: { ignoreHup: true } });
+    expect(r.exitCode).toBe(137);
+    expect(r.removed).toBe(true);
+  });
+
+  it('answers only options after run; stap, file and run get silence', async () => {
+    const r = await runMemoryGuest(lines('run', 'stap', 'file 3 a', 'run', 'option data'), {
+      child: { onHup: [['stdout', 'bye\n']], hupExitCode: 0 },
+    });
+    // Framing is fixed when the child starts, as for SystemTap's inherited stdout.
+    expect(r.stdout).toBe('OK\nOK\nbye\nquit\n');
+  });
+
+  it('handles every command that arrived in one chunk (SystemTap stalls)', async () => {
+    const r = await runMemoryGuest(lines('stap', 'stap', 'stap', 'option'));
+    expect(r.stdout).toBe(`${HELLO_48.repeat(3)}ERROR: Could not parse option\n`);
+  });
+
+  it('says too long for an overlong line and carries on', async () => {
+    const r = await runMemoryGuest([utf8(`${'x'.repeat(70_000)}\nstap\n`)]);
+    expect(r.stdout).toBe(`ERROR: Command line too long\n${HELLO_48}`);
+  });
+
+  it('in listening mode ignores everything before the first stap', async () => {
+    const r = await runMemoryGuest([utf8('garbage\nfile 3 x\nOK\nstap 4.8\nfile 1 a\nz')], { listening: true });
+    expect(r.stdout).toBe(`${HELLO_48}OK\n`);
+    expect([...r.files.keys()]).toEqual(['a']);
+  });
+
+  it('logs commands and replies as stapsh: debug lines when verbose', async () => {
+    const r = await runMemoryGuest(lines('stap', 'option verbose'), { verbose: 1 });
+    expect(r.stderr).toContain('stapsh: command: stap\n');
+    expect(r.stderr).toContain(`stapsh: reply: ${HELLO_48}`);
+    expect(r.stderr.split('\n').every((l) => l === '' || l.startsWith('stapsh:'))).toBe(true);
+  });
+
+  it('announces quit when the session ends without a child in data mode', async () => {
+    const r = await runMemoryGuest(lines('option data', 'quit'));
+    expect(r.stdout).toBe('OK\nquit\n');
+    expect(r.exitCode).toBe(0);
+  });
+});

@@ -1,0 +1,125 @@
+import { fc, test } from '@fast-check/vitest';
+import { describe, expect, it } from 'vitest';
+import { CommandDecoder, type CommandItem } from '../../protocol/commandDecoder.js';
+import { parseCommandLine, cAtoi, splitWords } from '../../protocol/commandLine.js';
+import { latin1, utf8, concatBytes } from '../../protocol/bytes.js';
+
+const runs = Number(process.env.FC_NUM_RUNS ?? 200);
+
+/** Decode a whole stream the way a guest does: payload after accepted `file` lines. */
+function decodeAll(chunks: Uint8Array[], maxLineBytes?: number): string[] {
+  const d = new CommandDecoder(maxLineBytes === undefined ? {} : { maxLineBytes });
+  const out: string[] = [];
+  let payload: Uint8Array[] = [];
+  const pull = () => {
+    for (let item: CommandItem | null; (item = d.next()); ) {
+      if (item.type === 'line') {
+        const text = latin1(item.bytes);
+        out.push(`line:${text}`);
+        const cmd = parseCommandLine(item.bytes);
+        if (cmd.command === 'file' && cmd.size > 0 && cmd.size < 1000) d.expectPayload(cmd.size);
+      } else if (item.type === 'overlong') {
+        out.push(`overlong:${item.length}`);
+      } else {
+        payload.push(item.bytes);
+        if (item.remaining === 0) {
+          out.push(`payload:${latin1(concatBytes(payload))}`);
+          payload = [];
+        }
+      }
+    }
+  };
+  for (const c of chunks) {
+    d.push(c);
+    pull();
+  }
+  const end = d.end();
+  pull();
+  if (end.type === 'truncatedPayload') out.push(`truncated:${end.missing}`);
+  return out;
+}
+
+function splitAt(bytes: Uint8Array, cuts: number[]): Uint8Array[] {
+  const points = [...new Set(cuts.map((c) => c % (bytes.length + 1)))].sort((a, b) => a - b);
+  const parts: Uint8Array[] = [];
+  let at = 0;
+  for (const p of points) {
+    parts.push(bytes.subarray(at, p));
+    at = p;
+  }
+  parts.push(bytes.subarray(at));
+  return parts;
+}
+
+describe('CommandDecoder', () => {
+  const session = utf8('stap 4.8\noption data\nfile 5 a.ko\nx\ny\nzrun ./a.ko\nquit\n');
+  const expected = ['line:stap 4.8', 'line:option data', 'line:file 5 a.ko', 'payload:x\ny\nz', 'line:run ./a.ko', 'line:quit'];
+
+  it('decodes a session whole, and split at start, middle and end', () => {
+    expect(decodeAll([session])).toEqual(expected);
+    for (const cut of [0, 1, session.length >> 1, session.length - 1, session.length]) {
+      expect(decodeAll(splitAt(session, [cut]))).toEqual(expected);
+    }
+  });
+
+  it('delivers a trailing line without newline at EOF, as fgets does', () => {
+    expect(decodeAll([utf8('stap\nhello')])).toEqual(['line:stap', 'line:hello']);
+  });
+
+  it('reports a payload cut short by EOF', () => {
+    expect(decodeAll([utf8('file 10 a\nabc')])).toEqual(['line:file 10 a', 'truncated:7']);
+  });
+
+  it('reports an overlong line once and resynchronises after its newline', () => {
+    const long = 'x'.repeat(100);
+    expect(decodeAll([utf8(`${long}\nstap\n`)], 50)).toEqual(['overlong:100', 'line:stap']);
+    expect(decodeAll(splitAt(utf8(`${long}\nstap\n`), [10, 60, 99]), 50)).toEqual(['overlong:100', 'line:stap']);
+  });
+
+  it('keeps a line of exactly the cap', () => {
+    const line = 'y'.repeat(50);
+    expect(decodeAll([utf8(`${line}\n`)], 50)).toEqual([`line:${line}`]);
+  });
+
+  test.prop([fc.array(fc.nat(), { maxLength: 20 })], { numRuns: runs })('any split decodes to the same items', (cuts) => {
+    expect(decodeAll(splitAt(session, cuts))).toEqual(expected);
+  });
+
+  test.prop([fc.array(fc.uint8Array({ maxLength: 300 }), { maxLength: 30 })], { numRuns: runs })(
+    'garbage never throws and buffering stays under the cap',
+    (chunks) => {
+      const d = new CommandDecoder({ maxLineBytes: 128 });
+      for (const c of chunks) {
+        d.push(c);
+        for (let item = d.next(); item; item = d.next()) {
+          if (item.type === 'line') expect(item.bytes.length).toBeLessThanOrEqual(128);
+        }
+        expect(d.bufferedBytes).toBeLessThanOrEqual(128);
+      }
+    },
+  );
+});
+
+describe('command lines', () => {
+  it('splits words on space, tab and carriage return', () => {
+    expect(splitWords(utf8(' a\tb\r c  ')).map(latin1)).toEqual(['a', 'b', 'c']);
+    expect(parseCommandLine(utf8('stap\r'))).toEqual({ command: 'stap', version: null });
+  });
+
+  it('reads sizes like C atoi on LP64', () => {
+    expect(cAtoi('10abc')).toBe(10);
+    expect(cAtoi('+5')).toBe(5);
+    expect(cAtoi('0x10')).toBe(0);
+    expect(cAtoi('x')).toBe(0);
+    expect(cAtoi('-1')).toBe(-1);
+    expect(cAtoi('99999999999999999999')).toBe(-1);
+    expect(cAtoi('-99999999999999999999')).toBe(0);
+    expect(cAtoi('4294967301')).toBe(5);
+    expect(parseCommandLine(utf8('file'))).toMatchObject({ command: 'file', size: -1, name: null });
+  });
+
+  it('names unknown and empty commands', () => {
+    expect(parseCommandLine(utf8(''))).toEqual({ command: 'unknown', word: '' });
+    expect(parseCommandLine(utf8('OPTION data'))).toEqual({ command: 'unknown', word: 'OPTION' });
+  });
+});
