@@ -5,7 +5,9 @@
  */
 
 import { spawnSync } from 'node:child_process';
-import { accessSync, constants } from 'node:fs';
+import { accessSync, chmodSync, constants, mkdirSync, readdirSync, writeFileSync } from 'node:fs';
+import { release } from 'node:os';
+import { join } from 'node:path';
 import { describe, it } from 'vitest';
 
 export const REAL_STAP = '/usr/bin/stap';
@@ -55,4 +57,38 @@ export function describeReal(name: string, body: () => void): void {
 /** An `it` inside `describeReal`, with a default bound suited to real processes. */
 export function itReal(name: string, body: () => Promise<void>, timeoutMs = 60_000): void {
   it(name, body, timeoutMs);
+}
+
+/**
+ * A fake kernel build tree that lets `stap --runtime=bpf -r DIR` compile
+ * without kernel headers: `.config` with BPF on, an empty Module.symvers,
+ * and the release the guest reports (`uname -r`, ours and SystemTap's alike).
+ */
+export function fakeKernelTree(parent: string): string {
+  const dir = join(parent, 'kernel-tree');
+  mkdirSync(join(dir, 'include', 'config'), { recursive: true });
+  mkdirSync(join(dir, 'include', 'generated'), { recursive: true });
+  writeFileSync(join(dir, 'include', 'config', 'kernel.release'), `${release()}\n`);
+  writeFileSync(
+    join(dir, '.config'),
+    ['CONFIG_BPF=y', 'CONFIG_BPF_SYSCALL=y', 'CONFIG_BPF_JIT=y', 'CONFIG_HAVE_EBPF_JIT=y', 'CONFIG_BPF_EVENTS=y', ''].join('\n'),
+  );
+  writeFileSync(join(dir, 'Module.symvers'), '');
+  return dir;
+}
+
+/** A bindir whose staprun, stapbpf (and optionally stapdyn) are the given script. */
+export function scriptedBindir(parent: string, script: string, programs: readonly string[] = ['staprun', 'stapbpf']): string {
+  const dir = join(parent, 'bin');
+  mkdirSync(dir, { recursive: true });
+  for (const p of programs) {
+    writeFileSync(join(dir, p), script);
+    chmodSync(join(dir, p), 0o755);
+  }
+  return dir;
+}
+
+/** Temp dirs named like a guest's (`stapsh.XXXXXX`) left in `dir`. */
+export function strayWorkspaces(dir: string): string[] {
+  return readdirSync(dir).filter((n) => n.startsWith('stapsh.'));
 }
