@@ -137,6 +137,8 @@ export const guestStapsh = setup({
     isOption: ({ event }) => event.type === 'LINE' && parseCommandLine(event.bytes).command === 'option',
     payloadDone: ({ event }) => event.type === 'PAYLOAD' && event.remaining === 0,
     keepsFile: ({ context }) => context.pending?.name !== null,
+    hasPendingFile: ({ context }) => context.pending !== null,
+    hasRunRequest: ({ context }) => context.argv !== null,
   },
   actions: {
     /** Answer one line in the `ready` state; may move on to a file or a run. */
@@ -336,8 +338,8 @@ export const guestStapsh = setup({
     /** Where a handled line leads: a payload to read, a child to start, or back. */
     dispatch: {
       always: [
-        { guard: ({ context }) => context.pending !== null, target: 'receiving' },
-        { guard: ({ context }) => context.argv !== null, target: 'running' },
+        { guard: 'hasPendingFile', target: 'receiving' },
+        { guard: 'hasRunRequest', target: 'running' },
         { target: 'ready' },
       ],
     },

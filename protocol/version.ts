@@ -18,7 +18,7 @@ export function strverscmp(a: string, b: string): number {
       i++;
       j++;
     }
-    if (i >= a.length || j >= b.length) return (i < a.length ? 1 : 0) - (j < b.length ? 1 : 0) || (a.length - i) - (b.length - j);
+    if (i >= a.length || j >= b.length) return a.length - i - (b.length - j);
     // Both at a digit run.
     let ei = i;
     while (ei < a.length && isDigit(a.charCodeAt(ei))) ei++;

@@ -1,0 +1,121 @@
+#!/usr/bin/env node
+// npm run bench [-- --quick]: our guest and SystemTap's stapsh side by side,
+// alternating runs, medians and ratios. Figures go to BENCHMARKS.md by hand
+// from this output, with the command that produced them.
+import { spawn, spawnSync } from 'node:child_process';
+import { chmodSync, existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { cpus, tmpdir, totalmem } from 'node:os';
+import { join, resolve } from 'node:path';
+
+const quick = process.argv.includes('--quick');
+const ROOT = resolve(import.meta.dirname, '..');
+const OUR = join(ROOT, 'bin', 'stapsh.js');
+const REAL = '/usr/lib/systemtap/stapsh';
+const MiB = 1024 * 1024;
+const size = (quick ? 64 : 256) * MiB;
+const runs = quick ? 3 : 5;
+
+const dir = mkdtempSync(join(tmpdir(), 'stapflow-bench-'));
+const bindir = join(dir, 'bin');
+mkdirSync(bindir);
+const child = join(bindir, 'staprun');
+writeFileSync(child, `#!/bin/sh\nexec head -c ${size} /dev/zero\n`);
+chmodSync(child, 0o755);
+const haveReal = existsSync(REAL) && spawnSync('unshare', ['-m', 'true']).status === 0;
+
+const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
+
+/** One data-mode streaming session: time from `run` to the guest's exit, bytes framed, peak RSS. */
+function stream(which) {
+  return new Promise((resolvePromise, reject) => {
+    const argv =
+      which === 'ours'
+        ? [process.execPath, OUR, '--protocol-version', '4.8', '--bindir', bindir]
+        : ['unshare', '-m', 'sh', '-c', 'mount --bind "$0" /usr/bin/staprun && exec "$@"', child, REAL];
+    const timeArgv = ['/usr/bin/env', 'time', '-f', 'maxrss_kb=%M', ...argv];
+    const useTime = existsSync('/usr/bin/time');
+    const p = spawn(useTime ? '/usr/bin/time' : argv[0], useTime ? ['-f', 'maxrss_kb=%M', ...argv] : argv.slice(1), {
+      stdio: ['pipe', 'pipe', 'pipe'],
+      env: { ...process.env, TMPDIR: dir },
+    });
+    void timeArgv;
+    let payload = 0;
+    let header = '';
+    let left = 0;
+    let started = 0;
+    let stderr = '';
+    p.stderr.setEncoding('latin1').on('data', (s) => (stderr += s));
+    // A tiny data-frame reader: count payload bytes, skip headers.
+    p.stdout.on('data', (chunk) => {
+      let i = 0;
+      while (i < chunk.length) {
+        if (left > 0) {
+          const n = Math.min(left, chunk.length - i);
+          payload += n;
+          left -= n;
+          i += n;
+          continue;
+        }
+        const nl = chunk.indexOf(10, i);
+        if (nl < 0) {
+          header += chunk.toString('latin1', i);
+          break;
+        }
+        header += chunk.toString('latin1', i, nl);
+        i = nl + 1;
+        const m = /^data (stdout|stderr) (\d+)$/.exec(header);
+        if (m) left = Number(m[2]);
+        header = '';
+      }
+    });
+    p.stdin.write('stap 4.8\noption data\n');
+    setTimeout(() => {
+      started = performance.now();
+      p.stdin.write('run\n');
+    }, 300);
+    p.once('error', reject);
+    p.once('close', (code) => {
+      const seconds = (performance.now() - started) / 1000;
+      const rss = Number(/maxrss_kb=(\d+)/.exec(stderr)?.[1] ?? NaN);
+      resolvePromise({ seconds, payload, code, rssMiB: rss / 1024 });
+    });
+  });
+}
+
+/** The ceiling: the child straight into a reader through one pipe. */
+function rawPipe() {
+  return new Promise((resolvePromise) => {
+    const t0 = performance.now();
+    const p = spawn(child, [], { stdio: ['ignore', 'pipe', 'inherit'] });
+    let n = 0;
+    p.stdout.on('data', (c) => (n += c.length));
+    p.once('close', () => resolvePromise({ seconds: (performance.now() - t0) / 1000, payload: n }));
+  });
+}
+
+console.log(`# stapflow bench${quick ? ' (quick)' : ''}: ${cpus().length} cores, ${(totalmem() / 2 ** 30).toFixed(1)} GiB, node ${process.version}`);
+console.log(`## 1. guest data-mode streaming: child writes ${size / MiB} MiB to stdout; time from run to guest exit; ${runs} alternating runs`);
+const results = { ours: [], real: [], raw: [] };
+for (let i = 0; i < runs; i++) {
+  results.raw.push(await rawPipe());
+  results.ours.push(await stream('ours'));
+  if (haveReal) results.real.push(await stream('real'));
+}
+const rate = (r) => r.payload / MiB / r.seconds;
+const row = (name, rs) => {
+  if (rs.length === 0) return null;
+  const mibs = median(rs.map(rate));
+  const rss = median(rs.map((r) => r.rssMiB ?? NaN));
+  const lost = rs.map((r) => size - r.payload);
+  console.log(
+    `${name.padEnd(22)} median ${mibs.toFixed(0).padStart(6)} MiB/s  peak RSS ${Number.isNaN(rss) ? '   n/a' : rss.toFixed(0).padStart(4) + ' MiB'}  bytes lost per run: ${lost.join(', ')}`,
+  );
+  return mibs;
+};
+const raw = row('raw pipe (ceiling)', results.raw);
+const ours = row('stapflow stapsh', results.ours);
+const real = row('SystemTap stapsh 4.8', results.real);
+if (real) console.log(`ratio ours/real: ${(ours / real).toFixed(2)}x   (goal >= 1.5x)`);
+console.log(`ours/raw pipe: ${((ours / raw) * 100).toFixed(0)}%   (goal >= 60%)`);
+if (!haveReal) console.log('SystemTap stapsh not runnable here (needs systemtap-runtime and root for unshare -m): no ratio');
+rmSync(dir, { recursive: true, force: true });
