@@ -1,107 +1,164 @@
 /** Unix socket client and server adapters. */
 
 import { promises as fs } from 'node:fs';
-import { connect, createServer, type Server, type Socket } from 'node:net';
+import { connect, createServer, type Socket } from 'node:net';
 import { Observable, Subject } from 'rxjs';
-import { TransportError } from './errors.js';
-import { streamTransport } from './streamTransport.js';
-import type { Transport } from './transport.js';
+import { errnoOf, toTransportError, TransportError } from './errors.js';
+import { StreamTransport } from './streamTransport.js';
+import type { TransportCapabilities } from './transport.js';
 
-const CAPS = { eofVisible: true, separateStderr: false, exitStatus: false } as const;
+const SOCKET_CAPS: TransportCapabilities = { eofVisible: true, separateStderr: false, exitStatus: false };
 
-export function socketTransport(socket: Socket, name: string): Transport {
-  return streamTransport(socket, socket, { name, capabilities: CAPS });
+/** A connected socket (created with `allowHalfOpen: true`) as a transport. */
+export function socketTransport(socket: Socket, name: string): StreamTransport {
+  return new StreamTransport(socket, socket, { name, capabilities: SOCKET_CAPS });
 }
 
-export interface ConnectOptions {
-  /** Give up connecting after this long (default 10 s). */
+/** Options of `connectUnix`. */
+export interface ConnectUnixOptions {
+  /** Give up connecting after this long (default 10 000 ms). */
   readonly timeoutMs?: number;
+  /** Defaults to `unix:PATH`. */
+  readonly name?: string;
 }
 
-/** Connect to a listening unix socket. */
-export function connectUnix(path: string, options: ConnectOptions = {}): Promise<Transport> {
-  const name = `unix:${path}`;
+/**
+ * Connect to a listening unix socket. Rejects with a `TransportError` naming
+ * the path: `ENOENT` (no such socket), `ECONNREFUSED` (a stale socket file,
+ * nobody listens), `ETIMEDOUT`.
+ */
+export function connectUnix(path: string, options: ConnectUnixOptions = {}): Promise<StreamTransport> {
+  const name = options.name ?? `unix:${path}`;
+  const timeoutMs = options.timeoutMs ?? 10_000;
   return new Promise((resolve, reject) => {
-    const socket = connect({ path });
+    const socket = connect({ path, allowHalfOpen: true });
     const timer = setTimeout(() => {
       socket.destroy();
-      reject(new TransportError('ETIMEDOUT', name, `no connection within ${options.timeoutMs ?? 10_000} ms`));
-    }, options.timeoutMs ?? 10_000);
+      reject(new TransportError('ETIMEDOUT', name, `cannot connect to ${path}: no connection within ${timeoutMs} ms`));
+    }, timeoutMs);
+    timer.unref();
+    const onError = (err: Error) => {
+      clearTimeout(timer);
+      reject(toTransportError(err, name, `cannot connect to ${path}`));
+    };
+    socket.once('error', onError);
     socket.once('connect', () => {
       clearTimeout(timer);
-      socket.removeAllListeners('error');
+      socket.off('error', onError);
       resolve(socketTransport(socket, name));
-    });
-    socket.once('error', (error) => {
-      clearTimeout(timer);
-      reject(TransportError.from(error, name));
     });
   });
 }
 
-export interface UnixServer {
+/** A listening unix socket. */
+export interface UnixListener {
   readonly path: string;
-  /** One transport per accepted connection. */
-  readonly connections$: Observable<Transport>;
-  /** Stop accepting and remove the socket file; open connections stay. */
+  readonly name: string;
+  /**
+   * One transport per accepted connection. Connections accepted while
+   * nobody subscribes are queued and handed to the next subscriber; the
+   * stream completes on `close()` and errors if the server fails.
+   */
+  readonly connections$: Observable<StreamTransport>;
+  /** Stop accepting and remove the socket file; accepted connections stay open (they are the subscriber's). */
   close(): Promise<void>;
 }
 
-export interface ListenOptions {
-  /** File mode of the socket (default 0600). */
+/** Options of `listenUnix`. */
+export interface ListenUnixOptions {
+  /** File mode of the socket (default 0o600). */
   readonly mode?: number;
+  /** Defaults to `unix:PATH`; connections are named `NAME#N`. */
+  readonly name?: string;
 }
 
-/** Is something accepting connections on `path`? */
-async function isLive(path: string): Promise<boolean> {
-  return new Promise((resolve) => {
-    const probe = connect({ path });
-    probe.once('connect', () => {
-      probe.destroy();
-      resolve(true);
+/** Does something accept connections on `path`? */
+function probe(path: string): Promise<'live' | 'stale'> {
+  return new Promise((resolve, reject) => {
+    const s = connect({ path });
+    s.once('connect', () => {
+      s.destroy();
+      resolve('live');
     });
-    probe.once('error', () => resolve(false));
+    s.once('error', (err) => {
+      const code = errnoOf(err);
+      if (code === 'ECONNREFUSED' || code === 'ENOENT') resolve('stale');
+      else reject(err);
+    });
   });
 }
 
-/** Listen on a unix socket; a stale socket file is replaced, a live one is an error. */
-export async function listenUnix(path: string, options: ListenOptions = {}): Promise<UnixServer> {
-  const name = `unix:${path}`;
+/**
+ * Listen on a unix socket at `path`. An existing socket file is removed only
+ * if nothing listens there (`EADDRINUSE` otherwise, and also when `path` is
+ * not a socket). The socket is chmod'ed to `mode` right after bind; Node
+ * cannot bind with a mode, so for no window at all put it in a directory
+ * only its users may enter.
+ */
+export async function listenUnix(path: string, options: ListenUnixOptions = {}): Promise<UnixListener> {
+  const name = options.name ?? `unix:${path}`;
   const st = await fs.lstat(path).catch(() => null);
-  if (st) {
-    if (!st.isSocket()) throw new TransportError('OTHER', name, `${path} exists and is not a socket`);
-    if (await isLive(path)) throw new TransportError('OTHER', name, `something is already listening on ${path}`);
-    await fs.unlink(path);
-  }
-  const connections = new Subject<Transport>();
-  let counter = 0;
-  const server: Server = createServer((socket) => {
-    counter += 1;
-    connections.next(socketTransport(socket, `${name}#${counter}`));
-  });
-  // Create the socket file already private: no window where others may connect.
-  const umask = process.umask(0o177);
-  try {
-    await new Promise<void>((resolve, reject) => {
-      server.once('error', (error) => reject(TransportError.from(error, name)));
-      server.listen({ path }, () => resolve());
+  if (st !== null) {
+    if (!st.isSocket()) throw new TransportError('EADDRINUSE', name, `${path} exists and is not a socket`);
+    if ((await probe(path)) === 'live') throw new TransportError('EADDRINUSE', name, `something already listens on ${path}`);
+    await fs.unlink(path).catch((err: unknown) => {
+      if (errnoOf(err) !== 'ENOENT') throw toTransportError(err, name, `cannot remove stale ${path}`);
     });
-  } finally {
-    process.umask(umask);
   }
-  await fs.chmod(path, options.mode ?? 0o600);
+
+  const accepted = new Subject<StreamTransport>();
+  const queue: StreamTransport[] = [];
+  let count = 0;
   let closed = false;
+  const server = createServer({ allowHalfOpen: true, pauseOnConnect: true }, (socket) => {
+    if (closed) {
+      socket.destroy();
+      return;
+    }
+    count += 1;
+    const t = socketTransport(socket, `${name}#${count}`);
+    if (accepted.observed) accepted.next(t);
+    else queue.push(t);
+  });
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', (err) => reject(toTransportError(err, name, `cannot listen on ${path}`)));
+    server.listen({ path }, () => resolve());
+  });
+  server.on('error', (err) => {
+    if (!closed) accepted.error(toTransportError(err, name));
+  });
+  let ino: number | undefined;
+  try {
+    await fs.chmod(path, options.mode ?? 0o600);
+    ino = (await fs.lstat(path)).ino;
+  } catch (err) {
+    server.close();
+    throw toTransportError(err, name, `cannot chmod ${path}`);
+  }
+
+  const connections$ = new Observable<StreamTransport>((subscriber) => {
+    const sub = accepted.subscribe(subscriber);
+    while (queue.length > 0 && !subscriber.closed) subscriber.next(queue.shift()!);
+    return sub;
+  });
+
+  let closing: Promise<void> | undefined;
+  const close = async (): Promise<void> => {
+    closed = true;
+    const done = new Promise<void>((resolve) => server.close(() => resolve()));
+    accepted.complete();
+    await Promise.all(queue.splice(0).map((t) => t.close()));
+    // server.close() calls back only after every accepted connection has
+    // ended; those are the subscriber's, so don't wait for them.
+    void done;
+    // libuv unlinks the path on close; remove it ourselves if it is still ours.
+    const now = await fs.lstat(path).catch(() => null);
+    if (now !== null && now.ino === ino) await fs.unlink(path).catch(() => undefined);
+  };
   return {
     path,
-    connections$: connections.asObservable(),
-    async close() {
-      if (closed) return;
-      closed = true;
-      // server.close() only calls back once every connection has ended; the
-      // sessions are the caller's to end, so don't wait for them here.
-      server.close();
-      connections.complete();
-      await fs.unlink(path).catch(() => undefined);
-    },
+    name,
+    connections$,
+    close: () => (closing ??= close()),
   };
 }

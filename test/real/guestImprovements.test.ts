@@ -10,7 +10,7 @@ import { connect, type Socket } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { alive, eventually, killAll, spawnTracked, waitForPath, type Proc } from '../support/procs.js';
+import { alive, eventually, killAll, spawnTracked, waitForListening, waitForPath, type Proc } from '../support/procs.js';
 import { describeReal, itReal, REAL_STAPSH, scriptedBindir, strayWorkspaces } from '../support/realPeers.js';
 import { readdirSync } from 'node:fs';
 
@@ -146,7 +146,7 @@ describe('abrupt disconnects on --listen', () => {
     const g = spawnTracked([process.execPath, OUR_STAPSH, '--listen', `unix:${sock}`, '--bindir', bindir, '--protocol-version', '4.8'], {
       env: env(),
     });
-    await waitForPath(sock);
+    await waitForListening(sock);
     return g;
   }
 

@@ -9,7 +9,7 @@ import { mkdtempSync, readdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { afterAll, afterEach, beforeAll, expect } from 'vitest';
-import { alive, eventually, killAll, spawnTracked, waitForPath, type Proc } from '../support/procs.js';
+import { alive, eventually, killAll, spawnTracked, waitForListening, waitForPath, type Proc } from '../support/procs.js';
 import { describeReal, fakeKernelTree, itReal, REAL_STAP, scriptedBindir, strayWorkspaces } from '../support/realPeers.js';
 
 const OUR_STAPSH = resolve(import.meta.dirname, '../../bin/stapsh.js');
@@ -57,7 +57,7 @@ const childPids = () => readdirSync(piddir).map(Number);
 
 async function listen(sock: string, env: NodeJS.ProcessEnv): Promise<Proc> {
   const guest = spawnTracked([process.execPath, OUR_STAPSH, '--listen', `unix:${sock}`, '--bindir', bindir], { env });
-  await waitForPath(sock);
+  await waitForListening(sock);
   return guest;
 }
 
@@ -104,7 +104,9 @@ describeReal('real stap 4.8 drives our stapsh', () => {
     // socat: the pty is the guest's "virtio port"; stap connects to the socket side.
     spawnTracked(['socat', `PTY,link=${port},raw,echo=0`, `UNIX-LISTEN:${sock}`]);
     await waitForPath(port);
+    // socat without fork accepts once: don't probe it; give listen() a moment after bind().
     await waitForPath(sock);
+    await new Promise((r) => setTimeout(r, 100));
     const guest = spawnTracked([process.execPath, OUR_STAPSH, '-l', port, '--bindir', bindir], {
       env: guestEnv({ TICKS: '2', STATUS: '0' }),
     });

@@ -133,3 +133,28 @@ export function alive(pid: number): boolean {
     return false;
   }
 }
+
+/**
+ * Connect once a listener's socket file exists. A socket file appears at
+ * bind(), a moment before listen(); a connect in between is refused, so
+ * ECONNREFUSED is retried within the bound.
+ */
+export async function connectWhenListening(path: string, timeoutMs = 5_000): Promise<import('../../transports/transport.js').Transport> {
+  const { connectUnix } = await import('../../transports/unixSocket.js');
+  const end = Date.now() + timeoutMs;
+  await waitForPath(path, timeoutMs);
+  for (;;) {
+    try {
+      return await connectUnix(path, { timeoutMs });
+    } catch (error) {
+      if ((error as { code?: string }).code !== 'ECONNREFUSED' || Date.now() > end) throw error;
+      await new Promise((r) => setTimeout(r, 20));
+    }
+  }
+}
+
+/** Wait until a unix socket accepts connections (see connectWhenListening). */
+export async function waitForListening(path: string, timeoutMs = 5_000): Promise<void> {
+  const t = await connectWhenListening(path, timeoutMs);
+  await t.close();
+}

@@ -1,0 +1,276 @@
+/**
+ * The host side of a session (stap's pass 5 over a remote) as a state
+ * machine: handshake → options → uploads → run → streaming → finished or
+ * failed. Every wait for the guest is bounded by the reply timeout (the real
+ * stap waits forever on a silent guest). It sees decoded guest events and
+ * emits the bytes to send; the transport and the decoder live outside.
+ */
+
+import { assign, emit, enqueueActions, fromPromise, setup, type ActorRefFrom } from 'xstate';
+import { utf8 } from '../protocol/bytes.js';
+import { encodeFileHeader, encodeHello, encodeOption, encodeQuit, encodeRun } from '../protocol/encode.js';
+import { featuresOf } from '../protocol/releases.js';
+import type { ReplyMode } from '../protocol/replyDecoder.js';
+
+/** The guest's hello: `stapsh VERSION MACHINE RELEASE`. */
+export interface GuestHello {
+  readonly version: string;
+  readonly machine: string;
+  readonly kernelRelease: string;
+}
+
+/** A file to upload; its bytes come from the provided `sendFile` actor. */
+export interface UploadSpec {
+  readonly name: string;
+  readonly size: number;
+}
+
+export interface HostSessionInput {
+  /** The release this host speaks as (its hello version). */
+  readonly release: string;
+  /** The remote, for messages (`unix:/path`, `ssh://host`). */
+  readonly remote: string;
+  /** Ask for `data` framing (socket schemes: unix, libvirt). */
+  readonly wantData: boolean;
+  /** Extra `-v`s, sent as `option verbose` each. */
+  readonly verbose?: number;
+  readonly uploads: readonly UploadSpec[];
+  /**
+   * The `run` arguments for this guest (the guest chooses argv[0]); they
+   * depend on its release, so they are built once the hello is in.
+   */
+  readonly runArgs: (hello: GuestHello) => readonly string[];
+  /** Bound on every wait for the guest (ms). */
+  readonly replyTimeoutMs?: number;
+  /** Bound on stale bytes skipped before the hello. */
+  readonly maxStaleBytes?: number;
+}
+
+/** Guest events, as the decoder reports them. */
+export type HostInputEvent =
+  | { readonly type: 'GUEST.LINE'; readonly text: string }
+  | { readonly type: 'GUEST.DEBUG'; readonly text: string }
+  | { readonly type: 'GUEST.DATA'; readonly stream: 'stdout' | 'stderr'; readonly bytes: Uint8Array }
+  | { readonly type: 'GUEST.QUIT' }
+  | { readonly type: 'GUEST.DECODE_ERROR'; readonly message: string }
+  /** The channel ended (EOF) or broke (`error` set). */
+  | { readonly type: 'GUEST.EOF'; readonly error?: string }
+  /** Ctrl-C: ask the guest to quit. */
+  | { readonly type: 'INTERRUPT' };
+
+export type HostEmitted =
+  | { readonly type: 'send'; readonly bytes: Uint8Array }
+  | { readonly type: 'output'; readonly stream: 'stdout' | 'stderr'; readonly bytes: Uint8Array }
+  /** Switch the decoder now: the next byte after this reply belongs to the new mode. */
+  | { readonly type: 'mode'; readonly mode: ReplyMode }
+  | { readonly type: 'hello'; readonly hello: GuestHello }
+  | { readonly type: 'uploaded'; readonly name: string; readonly size: number };
+
+export type HostOutput =
+  | { readonly ok: true; readonly hello: GuestHello; readonly ended: 'quit' | 'eof' }
+  | { readonly ok: false; readonly error: string; readonly hello: GuestHello | null };
+
+export interface HostContext {
+  readonly input: HostSessionInput;
+  readonly timeoutMs: number;
+  readonly hello: GuestHello | null;
+  readonly staleBytes: number;
+  /** Options still to send, in order. */
+  readonly options: readonly string[];
+  readonly uploadIndex: number;
+  readonly error: string | null;
+  readonly ended: 'quit' | 'eof' | null;
+}
+
+const HELLO = /^stapsh (\S+) (\S+) (\S+)$/;
+
+/** Placeholder: the embedder provides how file bytes are written to the channel. */
+const sendFileNotProvided = fromPromise<void, { spec: UploadSpec }>(async () => {
+  throw new Error('No file sender provided');
+});
+
+export const hostSession = setup({
+  types: {
+    context: {} as HostContext,
+    events: {} as HostInputEvent,
+    input: {} as HostSessionInput,
+    output: {} as HostOutput,
+    emitted: {} as HostEmitted,
+  },
+  actors: { sendFile: sendFileNotProvided },
+  delays: { reply: ({ context }) => context.timeoutMs },
+  guards: {
+    isHello: ({ event }) => event.type === 'GUEST.LINE' && HELLO.test(event.text),
+    isOk: ({ event }) => event.type === 'GUEST.LINE' && event.text === 'OK',
+    isError: ({ event }) => event.type === 'GUEST.LINE' && event.text.startsWith('ERROR'),
+    tooMuchStale: ({ context, event }) =>
+      event.type === 'GUEST.LINE' && context.staleBytes + event.text.length + 1 > (context.input.maxStaleBytes ?? 1024 * 1024),
+    optionsUnsupported: ({ context }) => context.options.length > 0 && !featuresOf(context.hello!.version).options,
+    moreOptions: ({ context }) => context.options.length > 0,
+    moreUploads: ({ context }) => context.uploadIndex < context.input.uploads.length,
+  },
+  actions: {
+    sendHello: emit(({ context }) => ({ type: 'send' as const, bytes: encodeHello(context.input.release) })),
+    recordHello: enqueueActions(({ event, enqueue }) => {
+      if (event.type !== 'GUEST.LINE') return;
+      const m = HELLO.exec(event.text)!;
+      const hello = { version: m[1]!, machine: m[2]!, kernelRelease: m[3]! };
+      enqueue.assign({ hello });
+      enqueue.emit({ type: 'hello', hello });
+    }),
+    countStale: assign({
+      staleBytes: ({ context, event }) => context.staleBytes + (event.type === 'GUEST.LINE' ? event.text.length + 1 : 0),
+    }),
+    sendOption: emit(({ context }) => ({ type: 'send' as const, bytes: encodeOption(context.options[0]!) })),
+    shiftOption: assign({ options: ({ context }) => context.options.slice(1) }),
+    nextUpload: enqueueActions(({ context, enqueue }) => {
+      const spec = context.input.uploads[context.uploadIndex]!;
+      enqueue.emit({ type: 'uploaded', name: spec.name, size: spec.size });
+      enqueue.assign({ uploadIndex: context.uploadIndex + 1 });
+    }),
+    sendRun: emit(({ context }) => ({
+      type: 'send' as const,
+      bytes: encodeRun(context.input.runArgs(context.hello!).map((a) => utf8(a))),
+    })),
+    switchMode: emit(({ context }) => ({ type: 'mode' as const, mode: context.input.wantData ? 'framed' : 'raw' })),
+    forwardOutput: emit(({ event }) => {
+      const e = event as Extract<HostInputEvent, { type: 'GUEST.DATA' }>;
+      return { type: 'output' as const, stream: e.stream, bytes: e.bytes };
+    }),
+    sendQuit: emit({ type: 'send', bytes: encodeQuit() }),
+    fail: assign({
+      error: ({ context, event }, params: { what: string }) => {
+        const where = ` on remote '${context.input.remote}'`;
+        switch (event.type) {
+          case 'GUEST.LINE':
+            return `${params.what}: ${event.text}${where}`;
+          case 'GUEST.DECODE_ERROR':
+            return `${event.message}${where}`;
+          case 'GUEST.EOF':
+            return `${params.what}: ${event.error ?? 'connection closed by the guest'}${where}`;
+          default:
+            return `${params.what}${where}`;
+        }
+      },
+    }),
+    failOptions: assign({
+      error: ({ context }) => `stapsh ${context.hello!.version} does not support options on remote '${context.input.remote}'`,
+    }),
+    failStale: assign({
+      error: ({ context }) =>
+        `no stapsh hello within ${context.input.maxStaleBytes ?? 1024 * 1024} bytes on remote '${context.input.remote}'`,
+    }),
+    failTimeout: assign({
+      error: ({ context }, params: { what: string }) =>
+        `no reply to ${params.what} within ${context.timeoutMs} ms on remote '${context.input.remote}'`,
+    }),
+    endBy: assign({ ended: (_, params: { how: 'quit' | 'eof' }) => params.how }),
+  },
+}).createMachine({
+  id: 'hostSession',
+  context: ({ input }) => ({
+    input,
+    timeoutMs: input.replyTimeoutMs ?? 30_000,
+    hello: null,
+    staleBytes: 0,
+    options: [
+      ...(input.wantData ? ['data'] : []),
+      ...Array.from({ length: input.verbose ?? 0 }, () => 'verbose'),
+    ],
+    uploadIndex: 0,
+    error: null,
+    ended: null,
+  }),
+  output: ({ context }) =>
+    context.error === null && context.hello !== null
+      ? { ok: true, hello: context.hello, ended: context.ended ?? 'eof' }
+      : { ok: false, error: context.error ?? 'session ended early', hello: context.hello },
+  initial: 'handshake',
+  on: {
+    'GUEST.DECODE_ERROR': { target: '.failed', actions: { type: 'fail', params: { what: 'protocol error' } } },
+  },
+  states: {
+    handshake: {
+      entry: 'sendHello',
+      after: { reply: { target: 'failed', actions: { type: 'failTimeout', params: { what: 'the hello' } } } },
+      on: {
+        'GUEST.LINE': [
+          { guard: 'isHello', target: 'options', actions: 'recordHello' },
+          { guard: 'tooMuchStale', target: 'failed', actions: 'failStale' },
+          // Stale lines from an earlier session (a virtio port keeps them): skip, bounded.
+          { actions: 'countStale' },
+        ],
+        'GUEST.EOF': { target: 'failed', actions: { type: 'fail', params: { what: 'no hello from stapsh' } } },
+      },
+    },
+    options: {
+      always: [
+        { guard: 'optionsUnsupported', target: 'failed', actions: 'failOptions' },
+        { guard: 'moreOptions', target: 'option' },
+        { target: 'uploads' },
+      ],
+    },
+    option: {
+      entry: 'sendOption',
+      after: { reply: { target: 'failed', actions: { type: 'failTimeout', params: { what: 'option' } } } },
+      on: {
+        'GUEST.LINE': [
+          { guard: 'isOk', target: 'options', actions: 'shiftOption' },
+          { guard: 'isError', target: 'failed', actions: { type: 'fail', params: { what: 'stapsh option failed' } } },
+        ],
+        'GUEST.EOF': { target: 'failed', actions: { type: 'fail', params: { what: 'guest closed during options' } } },
+      },
+    },
+    uploads: {
+      always: [{ guard: 'moreUploads', target: 'upload' }, { target: 'starting' }],
+    },
+    upload: {
+      invoke: {
+        src: 'sendFile',
+        input: ({ context }) => ({ spec: context.input.uploads[context.uploadIndex]! }),
+        onError: { target: 'failed', actions: { type: 'fail', params: { what: 'could not send the file' } } },
+      },
+      after: { reply: { target: 'failed', actions: { type: 'failTimeout', params: { what: 'file' } } } },
+      on: {
+        'GUEST.LINE': [
+          { guard: 'isOk', target: 'uploads', actions: 'nextUpload' },
+          { guard: 'isError', target: 'failed', actions: { type: 'fail', params: { what: 'stapsh file upload failed' } } },
+        ],
+        'GUEST.EOF': { target: 'failed', actions: { type: 'fail', params: { what: 'guest closed during upload' } } },
+      },
+    },
+    starting: {
+      entry: 'sendRun',
+      after: { reply: { target: 'failed', actions: { type: 'failTimeout', params: { what: 'run' } } } },
+      on: {
+        'GUEST.LINE': [
+          // Switch the decoder before the next byte: frames may follow in the same chunk.
+          { guard: 'isOk', target: 'streaming', actions: 'switchMode' },
+          { guard: 'isError', target: 'failed', actions: { type: 'fail', params: { what: 'stapsh run failed' } } },
+        ],
+        'GUEST.EOF': { target: 'failed', actions: { type: 'fail', params: { what: 'guest closed before run' } } },
+      },
+    },
+    streaming: {
+      on: {
+        'GUEST.DATA': { actions: 'forwardOutput' },
+        'GUEST.QUIT': { target: 'finished', actions: { type: 'endBy', params: { how: 'quit' } } },
+        'GUEST.EOF': { target: 'finished', actions: { type: 'endBy', params: { how: 'eof' } } },
+        INTERRUPT: { target: 'quitting', actions: 'sendQuit' },
+      },
+    },
+    /** `quit` sent: the guest hangs up its child and drains it; still bounded. */
+    quitting: {
+      after: { reply: { target: 'failed', actions: { type: 'failTimeout', params: { what: 'quit' } } } },
+      on: {
+        'GUEST.DATA': { actions: 'forwardOutput' },
+        'GUEST.QUIT': { target: 'finished', actions: { type: 'endBy', params: { how: 'quit' } } },
+        'GUEST.EOF': { target: 'finished', actions: { type: 'endBy', params: { how: 'eof' } } },
+      },
+    },
+    finished: { type: 'final' },
+    failed: { type: 'final' },
+  },
+});
+
+export type HostSessionActor = ActorRefFrom<typeof hostSession>;
