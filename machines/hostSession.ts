@@ -8,7 +8,7 @@
 
 import { assign, emit, enqueueActions, fromPromise, setup, type ActorRefFrom } from 'xstate';
 import { utf8 } from '../protocol/bytes.js';
-import { encodeFileHeader, encodeHello, encodeOption, encodeQuit, encodeRun } from '../protocol/encode.js';
+import * as encode from '../protocol/encode.js';
 import { featuresOf } from '../protocol/releases.js';
 import type { ReplyMode } from '../protocol/replyDecoder.js';
 
@@ -110,7 +110,7 @@ export const hostSession = setup({
     moreUploads: ({ context }) => context.uploadIndex < context.input.uploads.length,
   },
   actions: {
-    sendHello: emit(({ context }) => ({ type: 'send' as const, bytes: encodeHello(context.input.release) })),
+    sendHello: emit(({ context }) => ({ type: 'send' as const, bytes: encode.hello(context.input.release) })),
     recordHello: enqueueActions(({ event, enqueue }) => {
       if (event.type !== 'GUEST.LINE') return;
       const m = HELLO.exec(event.text)!;
@@ -121,7 +121,7 @@ export const hostSession = setup({
     countStale: assign({
       staleBytes: ({ context, event }) => context.staleBytes + (event.type === 'GUEST.LINE' ? event.text.length + 1 : 0),
     }),
-    sendOption: emit(({ context }) => ({ type: 'send' as const, bytes: encodeOption(context.options[0]!) })),
+    sendOption: emit(({ context }) => ({ type: 'send' as const, bytes: encode.option(context.options[0]!) })),
     shiftOption: assign({ options: ({ context }) => context.options.slice(1) }),
     nextUpload: enqueueActions(({ context, enqueue }) => {
       const spec = context.input.uploads[context.uploadIndex]!;
@@ -130,14 +130,14 @@ export const hostSession = setup({
     }),
     sendRun: emit(({ context }) => ({
       type: 'send' as const,
-      bytes: encodeRun(context.input.runArgs(context.hello!).map((a) => utf8(a))),
+      bytes: encode.run(context.input.runArgs(context.hello!).map((a) => utf8(a))),
     })),
     switchMode: emit(({ context }) => ({ type: 'mode' as const, mode: context.input.wantData ? 'framed' : 'raw' })),
     forwardOutput: emit(({ event }) => {
       const e = event as Extract<HostInputEvent, { type: 'GUEST.DATA' }>;
       return { type: 'output' as const, stream: e.stream, bytes: e.bytes };
     }),
-    sendQuit: emit({ type: 'send', bytes: encodeQuit() }),
+    sendQuit: emit({ type: 'send', bytes: encode.quit() }),
     fail: assign({
       error: ({ context, event }, params: { what: string }) => {
         const where = ` on remote '${context.input.remote}'`;

@@ -1,53 +1,85 @@
 /**
- * Quoted-printable as SystemTap uses it for `run` arguments: the host keeps
- * printable bytes 33..126 except `=`, and writes every other byte as `=XX`
- * (uppercase hex); the guest reads `=XX` in either case and drops soft line
- * breaks (`=\n`, `=\r\n`). Anything else after `=` is an encoding error.
+ * Quoted-printable as SystemTap uses it for `run` arguments, so that an
+ * argument with spaces, newlines or any other byte survives a
+ * whitespace-split command line.
+ *
+ * The host keeps the printable bytes 33..126 except `=` and writes every
+ * other byte as `=XX` (uppercase hex); it never writes soft line breaks.
+ * The guest reads `=XX` with hex digits in either case and drops soft line
+ * breaks (`=\n`, `=\r\n`); anything else after `=` (end of word, a non-hex
+ * byte, a single hex digit) makes the whole argument invalid, which the guest
+ * reports as `ERROR: Invalid encoding in argument "ARG"`.
  */
 
-const HEX = '0123456789ABCDEF';
+const EQUALS = 0x3d;
+const LF = 0x0a;
+const CR = 0x0d;
+const UPPER_HEX = '0123456789ABCDEF';
 
-/** Encode one argument for a `run` line. */
+/** `=XX` for every byte value, built once: the encoder then does one lookup per byte. */
+const ESCAPES: readonly string[] = Array.from(
+  { length: 256 },
+  (_, b) => `=${UPPER_HEX[b >> 4]!}${UPPER_HEX[b & 15]!}`,
+);
+
+/** True for the bytes the host writes as themselves. */
+function isPlain(b: number): boolean {
+  return b >= 33 && b <= 126 && b !== EQUALS;
+}
+
+/**
+ * Encode one `run` argument as the host does. The result is plain ASCII
+ * (33..126), never empty for a non-empty argument and never containing a
+ * space, so it is one word of the command line.
+ */
 export function qpEncode(arg: Uint8Array): string {
   let out = '';
-  for (const b of arg) {
-    if (b >= 33 && b <= 126 && b !== 0x3d) out += String.fromCharCode(b);
-    else out += `=${HEX[b >> 4]}${HEX[b & 15]}`;
+  for (let i = 0; i < arg.length; i++) {
+    const b = arg[i]!;
+    out += isPlain(b) ? String.fromCharCode(b) : ESCAPES[b]!;
   }
   return out;
 }
 
+/** The value of a hex digit in either case, or -1 (also past the end of the word). */
 function hexValue(c: number | undefined): number {
   if (c === undefined) return -1;
   if (c >= 0x30 && c <= 0x39) return c - 0x30;
-  if (c >= 0x41 && c <= 0x46) return c - 0x41 + 10;
-  if (c >= 0x61 && c <= 0x66) return c - 0x61 + 10;
+  const lower = c | 0x20;
+  if (lower >= 0x61 && lower <= 0x66) return lower - 0x61 + 10;
   return -1;
 }
 
+/** The result of decoding one argument: its bytes, or a verdict that the encoding is invalid. */
 export type QpDecoded = { readonly ok: true; readonly bytes: Uint8Array } | { readonly ok: false };
 
-/** Decode one `run` word. */
+const INVALID: QpDecoded = Object.freeze({ ok: false });
+
+/** Decode one `run` word as the guest does. Never throws; bad input is `{ ok: false }`. */
 export function qpDecode(word: Uint8Array): QpDecoded {
+  // Most arguments have no escapes at all: hand back a copy without the byte loop.
+  if (word.indexOf(EQUALS) < 0) return { ok: true, bytes: word.slice() };
   const out = new Uint8Array(word.length);
   let n = 0;
   for (let i = 0; i < word.length; i++) {
     const c = word[i]!;
-    if (c !== 0x3d) {
+    if (c !== EQUALS) {
       out[n++] = c;
       continue;
     }
-    if (word[i + 1] === 0x0a) {
+    // Soft line breaks: unreachable through a real command line (words end
+    // at `\r` and `\n`) but part of the decoder's contract.
+    if (word[i + 1] === LF) {
       i += 1;
       continue;
     }
-    if (word[i + 1] === 0x0d && word[i + 2] === 0x0a) {
+    if (word[i + 1] === CR && word[i + 2] === LF) {
       i += 2;
       continue;
     }
     const hi = hexValue(word[i + 1]);
     const lo = hexValue(word[i + 2]);
-    if (hi < 0 || lo < 0) return { ok: false };
+    if (hi < 0 || lo < 0) return INVALID;
     out[n++] = (hi << 4) | lo;
     i += 2;
   }

@@ -4,12 +4,14 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { AnyStateMachine } from 'xstate';
 import { guestStapsh } from '../../machines/guestStapsh.js';
+import { hostSession } from '../../machines/hostSession.js';
 import { staprunChild } from '../../machines/staprunChild.js';
 import { toMermaid } from './statechart.js';
 
 /** Every machine with a statechart in diagrams/, by file stem. */
 export const MACHINES: Readonly<Record<string, AnyStateMachine>> = {
   guestStapsh,
+  hostSession,
   staprunChild,
 };
 

@@ -8,7 +8,7 @@
 
 import { Observable, Subject } from 'rxjs';
 import { createActor, fromPromise, toPromise, type InspectionEvent } from 'xstate';
-import { encodeFileHeader } from '../../protocol/encode.js';
+import * as encode from '../../protocol/encode.js';
 import { ReplyDecoder, type ReplyEvent } from '../../protocol/replyDecoder.js';
 import { runArguments } from '../../protocol/runCommand.js';
 import { hostSession, type GuestHello, type HostInputEvent, type HostOutput } from '../../machines/hostSession.js';
@@ -72,7 +72,7 @@ export function startSession(transport: Transport, options: SessionOptions): Hos
     actors: {
       sendFile: fromPromise(async () => {
         const total = module.bytes.length;
-        const header = encodeFileHeader(total, module.name);
+        const header = encode.file(total, module.name);
         options.onWire?.('host->guest', header);
         await transport.write(header);
         for (let at = 0; at < total; at += CHUNK) {

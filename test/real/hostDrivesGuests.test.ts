@@ -137,7 +137,7 @@ describe('host failures are clear and bounded', () => {
     const transport = await connectUnix(sock);
     const result = await startSession(transport, { module: MODULE, remote: `unix:${sock}`, replyTimeoutMs: 2_000 }).done;
     server.close();
-    expect(!result.ok && result.error).toBe(`malformed data header 'data' on remote 'unix:${sock}'`);
+    expect(!result.ok && result.error).toBe(`malformed data header: "data" on remote 'unix:${sock}'`);
   });
 
   it('a guest before 2.4 cannot do data mode: the stap wording', async () => {

@@ -1,17 +1,78 @@
 /**
- * Whether SystemTap's real binaries can be run here, and test wrappers that
- * skip without them locally but FAIL in CI (CI=true), so a CI run can never
- * pass by silently skipping the real-peer tests.
+ * Real-peer test infrastructure: running SystemTap's own binaries (`stap`
+ * 4.8, `stapsh` 4.8, `socat`) from vitest with bounded waits and guaranteed
+ * cleanup.
+ *
+ * - Detection: {@link realPeers} says what is missing; {@link describeReal},
+ *   {@link itReal} and {@link requireRealPeers} SKIP locally when something
+ *   is missing, but FAIL loudly (naming what is missing) when `CI` is set, so
+ *   a CI run can never pass by silently skipping the real-peer tests.
+ * - Scripted child: {@link withScriptedChild} runs a command in a private
+ *   mount namespace (`unshare -m`) where `/usr/bin/staprun` (and
+ *   `/usr/bin/stapbpf`, when it exists) is a bind-mounted shell script, so
+ *   the real guest (or real `stap`, which execs it) runs that script as its
+ *   child. Nothing in `/usr/bin` is created or changed outside the namespace.
+ * - {@link fakeKernelTree}: what `stap --runtime=bpf -r DIR` needs to compile
+ *   without kernel headers.
+ * - {@link runRealStap}: real `stap` in its own process group, SIGINT-able.
+ * - {@link socatUnixListen}: `socat UNIX-LISTEN:PATH,fork EXEC:CMD,stderr`.
+ * - {@link strayWorkspaces}: guest temp dirs (`stapsh.XXXXXX`) left behind.
+ *
+ * Every process started here runs in its own process group (`detached`) and
+ * is tracked; every temp dir made here is tracked. {@link cleanupRealPeers}
+ * SIGKILLs every tracked group and removes every tracked dir; `describeReal`
+ * registers it as an `afterAll`, and it also runs at process exit. Handles
+ * have their own `close()` for earlier, per-test cleanup.
+ *
+ * Measured facts this relies on are in /work/shared/protocol/REFERENCE.md
+ * and docs/stapsh-4.8-measured.md.
  */
 
-import { spawnSync } from 'node:child_process';
-import { accessSync, chmodSync, constants, mkdirSync, readdirSync, writeFileSync } from 'node:fs';
-import { release } from 'node:os';
+import { spawn, spawnSync, type ChildProcess, type ChildProcessWithoutNullStreams } from 'node:child_process';
+import {
+  accessSync,
+  chmodSync,
+  constants,
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  rmSync,
+  writeFileSync,
+} from 'node:fs';
+import { release as osRelease, tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { describe, it } from 'vitest';
+import { afterAll, describe, it, type TestContext } from 'vitest';
+
+// ---------------------------------------------------------------------------
+// Paths
 
 export const REAL_STAP = '/usr/bin/stap';
 export const REAL_STAPSH = '/usr/lib/systemtap/stapsh';
+/** The child the 4.8 guest execs for every module it runs except `.so`. */
+export const REAL_STAPRUN = '/usr/bin/staprun';
+/** Debian ships it in `systemtap`; 4.8's guest never execs it (5.1 does for `.bo`). */
+export const REAL_STAPBPF = '/usr/bin/stapbpf';
+/** A probe script that compiles with the BPF runtime and ends by itself. */
+export const HELLO_SCRIPT = 'probe begin { printf("hi\\n"); exit() }';
+
+// ---------------------------------------------------------------------------
+// Detection
+
+/** What the real-peer tests need, and what of it is missing here. */
+export interface RealPeers {
+  /** True when everything below is present and usable. */
+  readonly available: boolean;
+  /** Human-readable descriptions of what is missing (with the Debian package to install). */
+  readonly missing: readonly string[];
+  readonly stap: boolean;
+  readonly stapsh: boolean;
+  readonly staprun: boolean;
+  readonly socat: boolean;
+  /** `unshare -m` plus a bind mount inside it work (needs root / CAP_SYS_ADMIN). */
+  readonly mountNamespace: boolean;
+}
 
 function executable(path: string): boolean {
   try {
@@ -23,30 +84,86 @@ function executable(path: string): boolean {
 }
 
 function onPath(cmd: string): boolean {
-  return spawnSync('sh', ['-c', `command -v ${cmd}`], { stdio: 'ignore' }).status === 0;
+  return spawnSync('sh', ['-c', 'command -v "$0"', cmd], { stdio: 'ignore', timeout: 5_000 }).status === 0;
+}
+
+function canBindMount(): boolean {
+  // Bind staprun over itself in a throwaway namespace: proves both that
+  // unshare -m works and that mounting inside it is allowed.
+  const r = spawnSync('unshare', ['-m', 'sh', '-c', 'mount --bind "$0" "$0"', REAL_STAPRUN], {
+    stdio: 'ignore',
+    timeout: 5_000,
+  });
+  return r.status === 0;
+}
+
+let detected: RealPeers | undefined;
+
+/** Detect (once per process) whether SystemTap's real binaries can run here. */
+export function realPeers(): RealPeers {
+  if (detected) return detected;
+  const stap = executable(REAL_STAP);
+  const stapsh = executable(REAL_STAPSH);
+  const staprun = existsSync(REAL_STAPRUN);
+  const socat = onPath('socat');
+  const mountNamespace = staprun && canBindMount();
+  const missing: string[] = [];
+  // For the harness's own test only: pretend these are missing (comma-separated words).
+  for (const word of (process.env.STAPFLOW_PRETEND_MISSING ?? '').split(',').filter(Boolean)) {
+    missing.push(`${word} (pretended by STAPFLOW_PRETEND_MISSING)`);
+  }
+  if (!stap) missing.push(`${REAL_STAP} (Debian package systemtap)`);
+  if (!stapsh) missing.push(`${REAL_STAPSH} (Debian package systemtap-runtime)`);
+  if (!staprun) missing.push(`${REAL_STAPRUN} (Debian package systemtap-runtime)`);
+  if (!socat) missing.push('socat (Debian package socat)');
+  if (staprun && !mountNamespace) missing.push('unshare -m with mount --bind (needs root)');
+  detected = { available: missing.length === 0, missing, stap, stapsh, staprun, socat, mountNamespace };
+  return detected;
 }
 
 /** What is missing for the real-peer tests, empty when nothing is. */
 export function missingRealPeers(): string[] {
-  const missing: string[] = [];
-  if (!executable(REAL_STAP)) missing.push(`${REAL_STAP} (Debian package systemtap)`);
-  if (!executable(REAL_STAPSH)) missing.push(`${REAL_STAPSH} (Debian package systemtap-runtime)`);
-  if (!onPath('socat')) missing.push('socat (Debian package socat)');
-  if (spawnSync('unshare', ['-m', 'true'], { stdio: 'ignore' }).status !== 0) missing.push('unshare -m (needs root)');
-  return missing;
+  return [...realPeers().missing];
 }
 
-const missing = missingRealPeers();
-const inCi = Boolean(process.env.CI);
+/** Whether this run must not skip real-peer tests (`CI` set to anything but `''`, `0` or `false`). */
+export function inCi(): boolean {
+  const ci = process.env.CI;
+  return ci !== undefined && ci !== '' && ci !== '0' && ci.toLowerCase() !== 'false';
+}
 
-/** A describe block for tests that run SystemTap's binaries. */
+function missingMessage(missing: readonly string[]): string {
+  return `real-peer tests cannot run in CI (CI=${process.env.CI ?? ''}), missing: ${missing.join(', ')}`;
+}
+
+/**
+ * Call at the start of a test that needs the real peers: returns when they
+ * are all here; otherwise skips the test (locally) or throws (in CI).
+ */
+export function requireRealPeers(ctx: Pick<TestContext, 'skip'>): void {
+  const { missing } = realPeers();
+  if (missing.length === 0) return;
+  if (inCi()) throw new Error(missingMessage(missing));
+  ctx.skip(`missing ${missing.join(', ')}`);
+}
+
+/**
+ * A describe block for tests that run SystemTap's binaries. With the peers
+ * present it is a plain `describe` that also runs {@link cleanupRealPeers}
+ * after all its tests. Without them: skipped with a notice locally; in CI a
+ * single failing test that names what is missing.
+ */
 export function describeReal(name: string, body: () => void): void {
+  const { missing } = realPeers();
   if (missing.length === 0) {
-    describe(name, body);
-  } else if (inCi) {
+    describe(name, () => {
+      afterAll(cleanupRealPeers);
+      body();
+    });
+  } else if (inCi()) {
     describe(name, () => {
       it('has the real SystemTap peers installed (required in CI)', () => {
-        throw new Error(`real-peer tests cannot run in CI, missing: ${missing.join(', ')}`);
+        throw new Error(missingMessage(missing));
       });
     });
   } else {
@@ -54,21 +171,357 @@ export function describeReal(name: string, body: () => void): void {
   }
 }
 
-/** An `it` inside `describeReal`, with a default bound suited to real processes. */
-export function itReal(name: string, body: () => Promise<void>, timeoutMs = 60_000): void {
-  it(name, body, timeoutMs);
+/**
+ * A test that runs SystemTap's binaries, with a bound suited to real
+ * processes. Usable inside or outside `describeReal`: it checks the peers
+ * itself ({@link requireRealPeers}).
+ */
+export function itReal(name: string, body: (ctx: TestContext) => Promise<void> | void, timeoutMs = 60_000): void {
+  it(
+    name,
+    async (ctx) => {
+      requireRealPeers(ctx);
+      await body(ctx);
+    },
+    timeoutMs,
+  );
+}
+
+// ---------------------------------------------------------------------------
+// Tracking and cleanup
+
+const liveGroups = new Set<ChildProcess>();
+const tempDirs = new Set<string>();
+
+/** A temp dir (under the OS temp dir) removed by {@link cleanupRealPeers}. */
+export function trackedTempDir(prefix = 'stapflow-real-'): string {
+  const dir = mkdtempSync(join(tmpdir(), prefix));
+  tempDirs.add(dir);
+  return dir;
+}
+
+function killGroup(child: ChildProcess, signal: NodeJS.Signals): void {
+  if (child.pid === undefined) return;
+  try {
+    process.kill(-child.pid, signal);
+  } catch {
+    // group already gone
+  }
+}
+
+/** SIGKILL every process group started by this module and not yet reaped. */
+export function killRealPeerProcesses(): void {
+  for (const child of liveGroups) killGroup(child, 'SIGKILL');
+  liveGroups.clear();
+}
+
+/** SIGKILL every tracked process group, then remove every tracked temp dir. */
+export function cleanupRealPeers(): void {
+  killRealPeerProcesses();
+  for (const dir of tempDirs) rmSync(dir, { recursive: true, force: true });
+  tempDirs.clear();
+}
+
+// Last line of defence when a test run dies without its hooks.
+process.once('exit', cleanupRealPeers);
+
+// ---------------------------------------------------------------------------
+// Processes
+
+export interface Exit {
+  readonly code: number | null;
+  readonly signal: NodeJS.Signals | null;
+}
+
+/** A spawned process group with collected output. */
+export interface RealProc {
+  readonly child: ChildProcessWithoutNullStreams;
+  /** The leader's pid, which is also the process group id. */
+  readonly pid: number;
+  /** Everything read so far from stdout / stderr (latin1, byte per char). */
+  stdout(): string;
+  stderr(): string;
+  /** Resolves once the output (stdout, stderr or either) contains `text`; rejects after `timeoutMs` or if the process exits first. */
+  waitFor(text: string | RegExp, timeoutMs?: number, stream?: 'stdout' | 'stderr'): Promise<void>;
+  /** The leader's exit (output read to its end, or at most 500 ms more); rejects after `timeoutMs`. */
+  wait(timeoutMs?: number): Promise<Exit>;
+  /** The exit if it already happened. */
+  exited(): Exit | undefined;
+  /** Signal the leader only. */
+  signal(sig: NodeJS.Signals): void;
+  /** SIGKILL the whole process group and wait (bounded) for the leader. */
+  close(): Promise<void>;
+}
+
+export interface SpawnGroupOptions {
+  readonly env?: NodeJS.ProcessEnv;
+  readonly cwd?: string;
+}
+
+function bounded<T>(p: Promise<T>, ms: number, what: () => string): Promise<T> {
+  return new Promise<T>((resolve, reject) => {
+    const t = setTimeout(() => reject(new Error(what())), ms);
+    p.then(
+      (v) => {
+        clearTimeout(t);
+        resolve(v);
+      },
+      (e: unknown) => {
+        clearTimeout(t);
+        reject(e instanceof Error ? e : new Error(String(e)));
+      },
+    );
+  });
+}
+
+/** Spawn `argv` as the leader of a new, tracked process group, stdin a pipe. */
+export function spawnGroup(argv: readonly string[], options: SpawnGroupOptions = {}): RealProc {
+  const [file, ...args] = argv;
+  if (file === undefined) throw new Error('spawnGroup: empty argv');
+  const child = spawn(file, args, {
+    stdio: ['pipe', 'pipe', 'pipe'],
+    detached: true,
+    env: options.env ?? process.env,
+    ...(options.cwd === undefined ? {} : { cwd: options.cwd }),
+  });
+  // Spawn failures (ENOENT…) surface as an 'error' event, which must not
+  // crash the worker; they are reported synchronously below instead.
+  child.on('error', () => undefined);
+  if (child.pid === undefined) throw new Error(`spawnGroup: could not start ${file}`);
+  const pid = child.pid;
+  liveGroups.add(child);
+  let out = '';
+  let err = '';
+  let exit: Exit | undefined;
+  const waiters = new Set<() => void>();
+  const poke = () => {
+    for (const w of [...waiters]) w();
+  };
+  child.stdout.setEncoding('latin1').on('data', (s: string) => {
+    out += s;
+    poke();
+  });
+  child.stderr.setEncoding('latin1').on('data', (s: string) => {
+    err += s;
+    poke();
+  });
+  child.stdin.on('error', () => undefined);
+  const closed = new Promise<void>((resolve) => child.once('close', () => resolve()));
+  const exited = new Promise<Exit>((resolve) => {
+    child.once('exit', (code, signal) => {
+      exit = { code, signal };
+      // Output may still be in flight; a grandchild holding the pipes open
+      // must not make us wait forever.
+      void bounded(closed, 500, () => 'close').catch(() => undefined).then(() => {
+        poke();
+        resolve({ code, signal });
+      });
+    });
+  });
+  child.once('close', () => {
+    // The leader is gone and its pipes closed; its group may still hold
+    // stragglers, which cleanup kills, so keep it tracked until then only
+    // when the group is still alive.
+    if (!groupAlive(pid)) liveGroups.delete(child);
+  });
+  const transcript = () => `${argv.join(' ')}\n--- stdout ---\n${out}\n--- stderr ---\n${err}`;
+  const proc: RealProc = {
+    child,
+    pid,
+    stdout: () => out,
+    stderr: () => err,
+    exited: () => exit,
+    waitFor(text, timeoutMs = 10_000, stream) {
+      const has = () => {
+        const hay = stream === 'stderr' ? err : stream === 'stdout' ? out : out + err;
+        return typeof text === 'string' ? hay.includes(text) : text.test(hay);
+      };
+      return bounded(
+        new Promise<void>((resolve, reject) => {
+          const check = () => {
+            if (has()) {
+              waiters.delete(check);
+              resolve();
+            } else if (exit !== undefined) {
+              waiters.delete(check);
+              reject(new Error(`exited (${exit.code ?? exit.signal}) before printing ${String(text)}: ${transcript()}`));
+            }
+          };
+          waiters.add(check);
+          check();
+        }),
+        timeoutMs,
+        () => `no ${String(text)} within ${timeoutMs} ms: ${transcript()}`,
+      );
+    },
+    wait: (timeoutMs = 10_000) => bounded(exited, timeoutMs, () => `no exit within ${timeoutMs} ms: ${transcript()}`),
+    signal(sig) {
+      try {
+        process.kill(pid, sig);
+      } catch {
+        // gone
+      }
+    },
+    async close() {
+      killGroup(child, 'SIGKILL');
+      liveGroups.delete(child);
+      await bounded(exited, 5_000, () => `not dead 5 s after SIGKILL: ${transcript()}`);
+    },
+  };
+  return proc;
+}
+
+/** Does any process of process group `pgid` still run (zombies don't count)? */
+export function groupAlive(pgid: number): boolean {
+  for (const entry of readdirSync('/proc')) {
+    if (!/^\d+$/.test(entry)) continue;
+    const stat = procStat(Number(entry));
+    if (stat && stat.pgrp === pgid && stat.state !== 'Z') return true;
+  }
+  return false;
+}
+
+/** Is a process with this pid still running (not a zombie)? */
+export function pidAlive(pid: number): boolean {
+  const stat = procStat(pid);
+  return stat !== undefined && stat.state !== 'Z';
+}
+
+function procStat(pid: number): { state: string; pgrp: number } | undefined {
+  try {
+    const text = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    // pid (comm) state ppid pgrp ...; comm may contain spaces and parens.
+    const rest = text.slice(text.lastIndexOf(')') + 2).split(' ');
+    const state = rest[0];
+    const pgrp = Number(rest[2]);
+    return state === undefined ? undefined : { state, pgrp };
+  } catch {
+    return undefined;
+  }
+}
+
+/** Poll until `check()` is true; reject after `timeoutMs`. */
+export async function eventually(check: () => boolean, timeoutMs = 5_000, what = 'condition'): Promise<void> {
+  const end = Date.now() + timeoutMs;
+  while (!check()) {
+    if (Date.now() > end) throw new Error(`${what} not met within ${timeoutMs} ms`);
+    await new Promise((r) => setTimeout(r, 20));
+  }
+}
+
+// ---------------------------------------------------------------------------
+// Scripted child
+
+export interface ScriptedChildOptions {
+  /** Environment of the command (default: this process's). `TMPDIR` is set to {@link ScriptedChild.tmp} unless given here. */
+  readonly env?: NodeJS.ProcessEnv;
+  readonly cwd?: string;
+  /**
+   * Record the pid of every run of the script (default true): a line is
+   * inserted after the script's `#!` line appending `$$` to a file, read back
+   * by {@link ScriptedChild.childPids}. Needs a POSIX-shell script.
+   */
+  readonly recordPids?: boolean;
+}
+
+export interface ScriptedChild extends RealProc {
+  /** Private dir holding the script, the pid file and `tmp/`; removed by `close()`. */
+  readonly dir: string;
+  /** The script file bind-mounted over /usr/bin/staprun (and stapbpf). */
+  readonly scriptPath: string;
+  /** The command's `TMPDIR` (unless `env.TMPDIR` was given): where a guest makes its `stapsh.XXXXXX`. */
+  readonly tmp: string;
+  /** Pids of every run of the script so far (empty when `recordPids` is false). */
+  childPids(): number[];
+  /** Guest temp dirs left in `tmp`. */
+  strayWorkspaces(): string[];
+}
+
+function shQuote(s: string): string {
+  return `'${s.replace(/'/g, `'\\''`)}'`;
+}
+
+function withPidRecording(script: string, pidFile: string): string {
+  const line = `echo $$ >> ${shQuote(pidFile)}\n`;
+  if (script.startsWith('#!')) {
+    const nl = script.indexOf('\n');
+    return nl < 0 ? `${script}\n${line}` : script.slice(0, nl + 1) + line + script.slice(nl + 1);
+  }
+  return `#!/bin/sh\n${line}${script}`;
 }
 
 /**
- * A fake kernel build tree that lets `stap --runtime=bpf -r DIR` compile
- * without kernel headers: `.config` with BPF on, an empty Module.symvers,
- * and the release the guest reports (`uname -r`, ours and SystemTap's alike).
+ * Run `cmd` inside `unshare -m` with `script` bind-mounted over
+ * /usr/bin/staprun and /usr/bin/stapbpf (when present; stapdyn does not
+ * exist on Debian and is left alone), so a real guest started by `cmd` runs
+ * the script as its child (argv[0] stays `/usr/bin/staprun`). The mounts
+ * vanish with the namespace; nothing outside it changes.
  */
-export function fakeKernelTree(parent: string): string {
-  const dir = join(parent, 'kernel-tree');
+export function withScriptedChild(script: string, cmd: readonly string[], options: ScriptedChildOptions = {}): ScriptedChild {
+  if (cmd.length === 0) throw new Error('withScriptedChild: empty command');
+  const dir = trackedTempDir('stapflow-child-');
+  const tmp = join(dir, 'tmp');
+  mkdirSync(tmp);
+  const pidFile = join(dir, 'child.pids');
+  const scriptPath = join(dir, 'child.sh');
+  writeFileSync(scriptPath, options.recordPids === false ? script : withPidRecording(script, pidFile));
+  chmodSync(scriptPath, 0o755);
+  // The directory must be traversable for the guest's child (mkdtemp is 0700; we are root anyway).
+  chmodSync(dir, 0o755);
+  const targets = [REAL_STAPRUN, REAL_STAPBPF].filter((p) => existsSync(p));
+  const mounts = targets.map((t) => `mount --bind "$0" ${shQuote(t)}`).join(' && ');
+  if (targets.length === 0) throw new Error(`withScriptedChild: ${REAL_STAPRUN} does not exist (Debian package systemtap-runtime)`);
+  const guestTmp = options.env?.TMPDIR ?? tmp;
+  const proc = spawnGroup(['unshare', '-m', 'sh', '-c', `${mounts} && exec "$@"`, scriptPath, ...cmd], {
+    env: { ...(options.env ?? process.env), TMPDIR: guestTmp },
+    ...(options.cwd === undefined ? {} : { cwd: options.cwd }),
+  });
+  return {
+    ...proc,
+    dir,
+    scriptPath,
+    tmp: guestTmp,
+    childPids: () =>
+      existsSync(pidFile)
+        ? readFileSync(pidFile, 'utf8')
+            .split('\n')
+            .filter(Boolean)
+            .map(Number)
+        : [],
+    strayWorkspaces: () => strayWorkspaces(guestTmp),
+    async close() {
+      await proc.close();
+      rmSync(dir, { recursive: true, force: true });
+      tempDirs.delete(dir);
+    },
+  };
+}
+
+// ---------------------------------------------------------------------------
+// Fake kernel tree
+
+/**
+ * A fake kernel build tree that lets `stap --runtime=bpf -r DIR` compile
+ * (stap 4.8, measured) without kernel headers. stap checks, in this order:
+ * `include/config/kernel.release` (the release; without it "kernel release
+ * isn't found"), `.config` (must exist; its content is not checked for the
+ * BPF runtime, we still say CONFIG_BPF=y and friends), `Module.symvers`
+ * (must exist, may be empty). It then warns "Kernel function symbol table
+ * missing", harmlessly.
+ *
+ * The release MUST equal what the guest reports (its `uname -r`): with
+ * `--remote`, stap takes the release from the guest's hello and, when it
+ * differs from the tree's, ignores `-r DIR` and looks in
+ * `/lib/modules/RELEASE/build` instead (exit 1).
+ *
+ * @param parent where to create `kernel-tree/` (default: a tracked temp dir)
+ * @param release the kernel release (default: this machine's `uname -r`,
+ *   which is what a local guest reports)
+ */
+export function fakeKernelTree(parent?: string, release: string = osRelease()): string {
+  const dir = join(parent ?? trackedTempDir('stapflow-kernel-'), 'kernel-tree');
   mkdirSync(join(dir, 'include', 'config'), { recursive: true });
-  mkdirSync(join(dir, 'include', 'generated'), { recursive: true });
-  writeFileSync(join(dir, 'include', 'config', 'kernel.release'), `${release()}\n`);
+  writeFileSync(join(dir, 'include', 'config', 'kernel.release'), `${release}\n`);
   writeFileSync(
     join(dir, '.config'),
     ['CONFIG_BPF=y', 'CONFIG_BPF_SYSCALL=y', 'CONFIG_BPF_JIT=y', 'CONFIG_HAVE_EBPF_JIT=y', 'CONFIG_BPF_EVENTS=y', ''].join('\n'),
@@ -77,7 +530,154 @@ export function fakeKernelTree(parent: string): string {
   return dir;
 }
 
-/** A bindir whose staprun, stapbpf (and optionally stapdyn) are the given script. */
+// ---------------------------------------------------------------------------
+// Real stap
+
+export interface RealStapOptions {
+  /** One or more `--remote` URIs (`unix:/path`, `stapsh:`, `ssh://…`). */
+  readonly remote: string | readonly string[];
+  /** The probe script for `-e` (default {@link HELLO_SCRIPT}). */
+  readonly script?: string;
+  /** The `-r` tree (default: a new {@link fakeKernelTree} for this machine's release). */
+  readonly kernelTree?: string;
+  /** Extra arguments before `-e` (e.g. `-v`, `--remote-prefix`). */
+  readonly extraArgs?: readonly string[];
+  /** Bound on the whole run (default 60 s); when it passes the group is SIGKILLed and `result` rejects. */
+  readonly timeoutMs?: number;
+  /** Added to the environment. `HOME` defaults to a private dir (stap makes `~/.systemtap/cache` there), `TMPDIR` too. */
+  readonly env?: NodeJS.ProcessEnv;
+}
+
+export interface StapResult extends Exit {
+  readonly stdout: string;
+  readonly stderr: string;
+  /** Wall time from spawn to exit (ms). */
+  readonly ms: number;
+}
+
+export interface RealStap extends RealProc {
+  /** The argv stap was started with. */
+  readonly argv: readonly string[];
+  /** The private `HOME` and `TMPDIR` parent, removed by cleanup. */
+  readonly dir: string;
+  /** Resolves at exit; rejects (after SIGKILLing the group) when `timeoutMs` passes. */
+  readonly result: Promise<StapResult>;
+  /** SIGINT to stap (as Ctrl-C would): it sends `quit` to every guest. */
+  interrupt(): void;
+}
+
+/** Start real `stap --runtime=bpf -r TREE --remote=… -e SCRIPT` in its own process group. */
+export function runRealStap(options: RealStapOptions): RealStap {
+  const dir = trackedTempDir('stapflow-stap-');
+  const home = join(dir, 'home');
+  const tmp = join(dir, 'tmp');
+  mkdirSync(home);
+  mkdirSync(tmp);
+  const remotes = typeof options.remote === 'string' ? [options.remote] : options.remote;
+  const argv = [
+    REAL_STAP,
+    '--runtime=bpf',
+    '-r',
+    options.kernelTree ?? fakeKernelTree(dir),
+    ...remotes.map((r) => `--remote=${r}`),
+    ...(options.extraArgs ?? []),
+    '-e',
+    options.script ?? HELLO_SCRIPT,
+  ];
+  const started = Date.now();
+  const proc = spawnGroup(argv, { env: { ...process.env, HOME: home, TMPDIR: tmp, ...options.env }, cwd: dir });
+  const timeoutMs = options.timeoutMs ?? 60_000;
+  const result = proc.wait(timeoutMs).then(
+    (exit): StapResult => ({ ...exit, stdout: proc.stdout(), stderr: proc.stderr(), ms: Date.now() - started }),
+    async (e: unknown) => {
+      await proc.close().catch(() => undefined);
+      throw e;
+    },
+  );
+  // A test that never awaits `result` must not get an unhandled rejection.
+  result.catch(() => undefined);
+  return { ...proc, argv, dir, result, interrupt: () => proc.signal('SIGINT') };
+}
+
+// ---------------------------------------------------------------------------
+// socat unix listener
+
+export interface SocatOptions {
+  /** Merge the command's stderr into the socket (socat's `,stderr`; default true, as a unix-socket guest needs). */
+  readonly stderr?: boolean;
+  /** Run socat (and so every guest it starts) inside {@link withScriptedChild} with this child script. */
+  readonly childScript?: string;
+  readonly env?: NodeJS.ProcessEnv;
+  /** Bound on the socket appearing (default 5 s). */
+  readonly timeoutMs?: number;
+}
+
+export interface SocatListener {
+  readonly sockPath: string;
+  /** The socat process (a {@link ScriptedChild} when `childScript` was given). */
+  readonly proc: RealProc | ScriptedChild;
+  /** The scripted-child view, when `childScript` was given. */
+  readonly scripted: ScriptedChild | undefined;
+  /** Kill socat and every guest it forked; remove the socket. */
+  close(): Promise<void>;
+}
+
+/**
+ * `socat UNIX-LISTEN:PATH,fork EXEC:CMD[,stderr]`, resolved once the socket
+ * exists. `execCmd` is shell syntax (a string) or an argv (quoted for you);
+ * it is written to a wrapper script so socat's own address syntax (`,`, `:`,
+ * quotes) never sees it.
+ */
+export async function socatUnixListen(
+  sockPath: string,
+  execCmd: string | readonly string[],
+  options: SocatOptions = {},
+): Promise<SocatListener> {
+  const dir = trackedTempDir('stapflow-socat-');
+  chmodSync(dir, 0o755);
+  const wrapper = join(dir, 'exec.sh');
+  const cmd = typeof execCmd === 'string' ? execCmd : execCmd.map(shQuote).join(' ');
+  writeFileSync(wrapper, `#!/bin/sh\nexec ${cmd}\n`);
+  chmodSync(wrapper, 0o755);
+  rmSync(sockPath, { force: true });
+  const socat = ['socat', `UNIX-LISTEN:${sockPath},fork`, `EXEC:${wrapper}${options.stderr === false ? '' : ',stderr'}`];
+  const scripted =
+    options.childScript === undefined
+      ? undefined
+      : withScriptedChild(options.childScript, socat, options.env === undefined ? {} : { env: options.env });
+  const proc = scripted ?? spawnGroup(socat, options.env === undefined ? {} : { env: options.env });
+  const timeoutMs = options.timeoutMs ?? 5_000;
+  const close = async () => {
+    await proc.close();
+    rmSync(sockPath, { force: true });
+    rmSync(dir, { recursive: true, force: true });
+    tempDirs.delete(dir);
+  };
+  try {
+    await eventually(() => existsSync(sockPath) || proc.exited() !== undefined, timeoutMs, `socket ${sockPath}`);
+    if (!existsSync(sockPath)) throw new Error(`socat exited before listening: ${proc.stderr()}`);
+  } catch (e) {
+    await close();
+    throw e;
+  }
+  return { sockPath, proc, scripted, close };
+}
+
+// ---------------------------------------------------------------------------
+// Guest workspaces
+
+/** Temp dirs named like a guest's (`stapsh.XXXXXX`) left in `dir` (a guest's TMPDIR). */
+export function strayWorkspaces(dir: string): string[] {
+  return existsSync(dir) ? readdirSync(dir).filter((n) => n.startsWith('stapsh.')) : [];
+}
+
+/** Wait (bounded) until no guest temp dir is left in `dir`; returns the leftovers after `timeoutMs` (empty on success). */
+export async function settledWorkspaces(dir: string, timeoutMs = 2_000): Promise<string[]> {
+  await eventually(() => strayWorkspaces(dir).length === 0, timeoutMs).catch(() => undefined);
+  return strayWorkspaces(dir);
+}
+
+/** A bindir whose staprun, stapbpf (and optionally stapdyn) are the given script (for guests with `--bindir`, e.g. ours). */
 export function scriptedBindir(parent: string, script: string, programs: readonly string[] = ['staprun', 'stapbpf']): string {
   const dir = join(parent, 'bin');
   mkdirSync(dir, { recursive: true });
@@ -86,9 +686,4 @@ export function scriptedBindir(parent: string, script: string, programs: readonl
     chmodSync(join(dir, p), 0o755);
   }
   return dir;
-}
-
-/** Temp dirs named like a guest's (`stapsh.XXXXXX`) left in `dir`. */
-export function strayWorkspaces(dir: string): string[] {
-  return readdirSync(dir).filter((n) => n.startsWith('stapsh.'));
 }
