@@ -40,6 +40,24 @@ export function reasonOf(error: NodeJS.ErrnoException): string {
   return (error.code && REASONS[error.code]) ?? error.message;
 }
 
+/**
+ * Children still running. If the guest process exits without its machines
+ * having stopped them (an exception, process.exit), they are SIGKILLed here:
+ * the guest never leaves a child behind on an exit path it can catch.
+ */
+const running = new Set<ChildProcess>();
+let exitHook = false;
+function trackForExit(child: ChildProcess): () => void {
+  if (!exitHook) {
+    exitHook = true;
+    process.once('exit', () => {
+      for (const c of running) if (c.exitCode === null && c.signalCode === null) c.kill('SIGKILL');
+    });
+  }
+  running.add(child);
+  return () => running.delete(child);
+}
+
 export function nodeProcessActor(options: ProcessActorOptions = {}) {
   const drainMs = options.drainAfterExitMs ?? 2_000;
   return fromCallback<ProcessCommand, ProcessSpec>(({ input, sendBack, receive }) => {
@@ -56,7 +74,12 @@ export function nodeProcessActor(options: ProcessActorOptions = {}) {
       send({ type: 'PROCESS.FAILED', reason: reasonOf(error as NodeJS.ErrnoException) });
       return;
     }
-    const untrack = options.track?.(child) ?? (() => undefined);
+    const untrackExit = trackForExit(child);
+    const untrackCaller = options.track?.(child) ?? (() => undefined);
+    const untrack = () => {
+      untrackExit();
+      untrackCaller();
+    };
     let spawned = false;
     let finished = false;
     let open = 2;

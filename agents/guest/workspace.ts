@@ -18,9 +18,23 @@ export interface Workspace {
   removeSync(): void;
 }
 
+/** Dirs not yet removed: removed synchronously if the process exits first. */
+const live = new Set<string>();
+let exitHook = false;
+function removeAtExit(dir: string): void {
+  if (!exitHook) {
+    exitHook = true;
+    process.once('exit', () => {
+      for (const d of live) rmSync(d, { recursive: true, force: true });
+    });
+  }
+  live.add(dir);
+}
+
 export async function createWorkspace(parent: string = tmpdir()): Promise<Workspace> {
   const dir = await fs.mkdtemp(join(parent, 'stapsh.'));
   await fs.chmod(dir, 0o700);
+  removeAtExit(dir);
   let removed = false;
   return {
     dir,
@@ -44,11 +58,13 @@ export async function createWorkspace(parent: string = tmpdir()): Promise<Worksp
       if (removed) return;
       removed = true;
       await fs.rm(dir, { recursive: true, force: true });
+      live.delete(dir);
     },
     removeSync() {
       if (removed) return;
       removed = true;
       rmSync(dir, { recursive: true, force: true });
+      live.delete(dir);
     },
   };
 }

@@ -152,7 +152,7 @@ describeReal('differential: SystemTap stapsh 4.8 vs ours', () => {
     await compare([HELLO, ...lines('run'), { eof: true, quietMs: 400 }]);
   });
 
-  for (const signal of ['SIGHUP', 'SIGINT', 'SIGTERM'] as const) {
+  for (const signal of ['SIGHUP', 'SIGINT', 'SIGTERM', 'SIGPIPE'] as const) {
     itReal(`${signal} to the guest hangs up the child`, async () => {
       await compare([HELLO, ...lines('run'), { signal, quietMs: 400 }]);
     });
