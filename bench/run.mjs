@@ -118,4 +118,78 @@ const real = row('SystemTap stapsh 4.8', results.real);
 if (real) console.log(`ratio ours/real: ${(ours / real).toFixed(2)}x   (goal >= 1.5x)`);
 console.log(`ours/raw pipe: ${((ours / raw) * 100).toFixed(0)}%   (goal >= 60%)`);
 if (!haveReal) console.log('SystemTap stapsh not runnable here (needs systemtap-runtime and root for unshare -m): no ratio');
+
+// ---- 2. host decode: data frames from a file through our decoder ----------
+{
+  const { ReplyDecoder } = await import('../dist/protocol/replyDecoder.js');
+  const { createReadStream, openSync, writeSync, closeSync } = await import('node:fs');
+  const framesFile = join(dir, 'frames.bin');
+  const payload = Buffer.alloc(4096, 0x61);
+  const frame = Buffer.concat([Buffer.from('data stdout 4096\n'), payload]);
+  const block = Buffer.concat(Array.from({ length: 256 }, () => frame));
+  const fd = openSync(framesFile, 'w');
+  for (let n = 0; n < size; n += 256 * 4096) writeSync(fd, block);
+  closeSync(fd);
+  console.log(`## 2. host decode: ${size / MiB} MiB of 4 KiB data frames from a file through ReplyDecoder to a sink; ${runs} runs`);
+  const rates = [];
+  for (let i = 0; i < runs; i++) {
+    const d = new ReplyDecoder({ mode: 'framed' });
+    let got = 0;
+    const sink = (e) => {
+      if (e.type === 'data') got += e.bytes.length;
+    };
+    const t0 = performance.now();
+    await new Promise((res, rej) => {
+      createReadStream(framesFile, { highWaterMark: 1024 * 1024 })
+        .on('data', (c) => d.push(c, sink))
+        .on('end', res)
+        .on('error', rej);
+    });
+    rates.push(got / MiB / ((performance.now() - t0) / 1000));
+  }
+  console.log(`stapflow host decode     median ${median(rates).toFixed(0).padStart(6)} MiB/s   (goal >= 1024 MiB/s; SystemTap's host: ~760 MiB/s for orientation)`);
+}
+
+// ---- 3. upload: a 32 MB module through `file` to each guest ---------------
+{
+  const uploadSize = 32_000_000;
+  const body = Buffer.alloc(uploadSize, 0x5a);
+  const upload = (which) =>
+    new Promise((res, rej) => {
+      const argv =
+        which === 'ours'
+          ? [process.execPath, OUR, '--protocol-version', '4.8', '--bindir', bindir]
+          : [REAL];
+      const p = spawn(argv[0], argv.slice(1), { stdio: ['pipe', 'pipe', 'ignore'], env: { ...process.env, TMPDIR: dir } });
+      let out = '';
+      let t0 = 0;
+      p.stdout.setEncoding('latin1').on('data', (s) => {
+        out += s;
+        if (out.includes('\n') && t0 === 0) {
+          t0 = performance.now();
+          p.stdin.write(`file ${uploadSize} big.ko\n`);
+          p.stdin.write(body);
+        } else if (t0 !== 0 && /OK\n$/.test(out)) {
+          const seconds = (performance.now() - t0) / 1000;
+          p.stdin.end();
+          res(uploadSize / MiB / seconds);
+        }
+      });
+      p.once('error', rej);
+      p.stdin.write('stap 4.8\n');
+    });
+  console.log(`## 3. upload: a 32 MB module through file, from header to OK; ${runs} alternating runs`);
+  const up = { ours: [], real: [] };
+  for (let i = 0; i < runs; i++) {
+    up.ours.push(await upload('ours'));
+    if (existsSync(REAL)) up.real.push(await upload('real'));
+  }
+  const o = median(up.ours);
+  console.log(`stapflow stapsh          median ${o.toFixed(0).padStart(6)} MiB/s`);
+  if (up.real.length) {
+    const r = median(up.real);
+    console.log(`SystemTap stapsh 4.8     median ${r.toFixed(0).padStart(6)} MiB/s   ratio ours/real ${(o / r).toFixed(2)}x`);
+  }
+}
+
 rmSync(dir, { recursive: true, force: true });

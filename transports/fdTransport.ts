@@ -42,8 +42,10 @@ function kindOf(fd: number, name: string): FdKind {
   if (st.isSocket()) return 'socket';
   if (st.isFIFO()) return 'pipe';
   if (isatty(fd)) return 'tty';
-  if (st.isFile()) return 'file';
-  throw new TransportError('EINVAL', name, `fd ${fd} is neither a socket, a pipe, a tty nor a file (use openCharDevice for devices)`);
+  // Other character devices (stdio redirected to /dev/null) take plain fs streams
+  // too: a blocking device read holds a threadpool thread, which stdin can afford.
+  if (st.isFile() || st.isCharacterDevice()) return 'file';
+  throw new TransportError('EINVAL', name, `fd ${fd} is neither a socket, a pipe, a tty, a file nor a device`);
 }
 
 function readableFromFd(fd: number, name: string): Readable {
