@@ -1,0 +1,24 @@
+/** The README's runnable examples and `npm start` keep working. */
+import { spawnSync } from 'node:child_process';
+import { resolve } from 'node:path';
+import { describe, expect, it } from 'vitest';
+
+const ROOT = resolve(import.meta.dirname, '../..');
+
+describe('examples', () => {
+  it('examples/host-library.mjs runs a module through our guest and exits with the child status', () => {
+    const r = spawnSync(process.execPath, [resolve(ROOT, 'examples/host-library.mjs')], { encoding: 'latin1', timeout: 30_000 });
+    expect(r.stdout).toMatch(/^begin: module example\.ko \(1024 bytes\), args: -R -r 0:stapsh: \.\/example\.ko ticks=3 interval=50 status=5\ntick 0\ntick 1\ntick 2\nend: done\n$/);
+    expect(r.stderr).toContain('done; child exit {"code":5,"signal":null}');
+    expect(r.status).toBe(5);
+  });
+
+  it('npm start (the demo) runs a whole session and ends by itself', () => {
+    const r = spawnSync(process.execPath, [resolve(ROOT, 'bin/demo.js')], { encoding: 'latin1', timeout: 30_000 });
+    expect(r.status).toBe(0);
+    expect(r.stdout).toMatch(/^begin: module stapflow_demo\.ko \(4096 bytes\)/);
+    expect(r.stdout).toMatch(/end: SIGHUP after \d+ ticks\n$/);
+    expect(r.stderr).toContain('session finished (the guest said quit)');
+    expect(r.stderr).toContain('guest stopped, temp dirs removed');
+  });
+});
