@@ -6,6 +6,7 @@
  */
 
 import { merge, Observable } from 'rxjs';
+import { concatBytes } from '../../protocol/bytes.js';
 import type { Transport } from '../../transports/transport.js';
 import { startSession, type HostSessionHandle, type ModuleFile, type OutputChunk, type SessionOptions, type SessionResult } from './session.js';
 
@@ -39,16 +40,7 @@ export interface RunnerHandle {
 export function prefixLines(index: number): { push(bytes: Uint8Array): Uint8Array[]; end(): Uint8Array[] } {
   const prefix = new TextEncoder().encode(`${index}: `);
   let partial: Uint8Array[] = [];
-  const joined = (parts: Uint8Array[]) => {
-    const total = parts.reduce((n, p) => n + p.length, 0);
-    const out = new Uint8Array(total);
-    let at = 0;
-    for (const p of parts) {
-      out.set(p, at);
-      at += p.length;
-    }
-    return out;
-  };
+  const joined = (parts: Uint8Array[]) => concatBytes(parts).slice();
   return {
     push(bytes) {
       const out: Uint8Array[] = [];

@@ -3,6 +3,7 @@ import { describe, expect, it } from 'vitest';
 import { CommandDecoder, type CommandItem } from '../../protocol/commandDecoder.js';
 import { parseCommandLine, cAtoi, splitWords } from '../../protocol/commandLine.js';
 import { latin1, utf8, concatBytes } from '../../protocol/bytes.js';
+import { splitAt } from '../support/chunks.js';
 
 const runs = Number(process.env.FC_NUM_RUNS ?? 200);
 
@@ -39,17 +40,6 @@ function decodeAll(chunks: Uint8Array[], maxLineBytes?: number): string[] {
   return out;
 }
 
-function splitAt(bytes: Uint8Array, cuts: number[]): Uint8Array[] {
-  const points = [...new Set(cuts.map((c) => c % (bytes.length + 1)))].sort((a, b) => a - b);
-  const parts: Uint8Array[] = [];
-  let at = 0;
-  for (const p of points) {
-    parts.push(bytes.subarray(at, p));
-    at = p;
-  }
-  parts.push(bytes.subarray(at));
-  return parts;
-}
 
 describe('CommandDecoder', () => {
   const session = utf8('stap 4.8\noption data\nfile 5 a.ko\nx\ny\nzrun ./a.ko\nquit\n');

@@ -10,6 +10,7 @@ import {
   type ReplyEvent,
   type ReplyMode,
 } from '../../protocol/replyDecoder.js';
+import { splitAt } from '../support/chunks.js';
 
 const runs = Number(process.env.FC_NUM_RUNS ?? 200);
 
@@ -85,17 +86,6 @@ function decodePulling(chunks: readonly Uint8Array[], consumer: Consumer = {}): 
   return events;
 }
 
-function splitAt(bytes: Uint8Array, cuts: readonly number[]): Uint8Array[] {
-  const points = [...new Set(cuts.map((c) => c % (bytes.length + 1)))].sort((a, b) => a - b);
-  const parts: Uint8Array[] = [];
-  let at = 0;
-  for (const p of points) {
-    parts.push(bytes.subarray(at, p));
-    at = p;
-  }
-  parts.push(bytes.subarray(at));
-  return parts;
-}
 
 /** Whole, split at the start, middle and end, and byte by byte (pg-protocol's deterministic splits). */
 function splits(bytes: Uint8Array): Uint8Array[][] {

@@ -106,13 +106,8 @@ export function killAll(): void {
 }
 
 /** Poll until `check()` is true; reject after `timeoutMs`. */
-export async function eventually(check: () => boolean, timeoutMs = 5_000, what = 'condition'): Promise<void> {
-  const end = Date.now() + timeoutMs;
-  while (!check()) {
-    if (Date.now() > end) throw new Error(`${what} not met within ${timeoutMs} ms`);
-    await new Promise((r) => setTimeout(r, 20));
-  }
-}
+export { eventually } from './realPeers.js';
+import { eventually } from './realPeers.js';
 
 /** Wait until a path exists (a socket, a pty link). */
 export function waitForPath(path: string, timeoutMs = 5_000): Promise<void> {
