@@ -17,6 +17,11 @@ export interface SpawnOptions {
    * still runs when this Node process exits. See `spawnProcess`.
    */
   readonly killOnParentExit?: boolean;
+  /**
+   * Start the child in its own process group, so signals meant for ours (a
+   * terminal's Ctrl-C) do not reach it. It is still killed on our exit.
+   */
+  readonly ownProcessGroup?: boolean;
   /** How long `close()` waits after closing stdin before SIGTERM (default 2000 ms). */
   readonly closeGraceMs?: number;
   /** How long `close()` waits after SIGTERM before SIGKILL (default 2000 ms). */
@@ -130,7 +135,9 @@ export function spawnProcess(argv: readonly [string, ...string[]], options: Spaw
   return new Promise((resolve, reject) => {
     const child = spawn(file, args, {
       stdio: ['pipe', 'pipe', 'pipe'],
-      detached: false,
+      // Its own process group keeps a terminal's Ctrl-C away from it: the
+      // host turns Ctrl-C into `quit`, as SystemTap blocks signals for ssh.
+      detached: options.ownProcessGroup ?? false,
       shell: false,
       ...(options.env !== undefined ? { env: options.env } : {}),
       ...(options.cwd !== undefined ? { cwd: options.cwd } : {}),

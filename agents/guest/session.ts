@@ -6,11 +6,11 @@
  */
 
 import type { Observable } from 'rxjs';
-import { createActor, fromPromise, toPromise, type InspectionEvent } from 'xstate';
+import { fromPromise, type InspectionEvent } from 'xstate';
 import type { OutputStream } from '../../machines/childTypes.js';
 import type { GuestLimits } from '../../machines/guestReplies.js';
 import { guestStapsh, type GuestActor, type GuestOutput } from '../../machines/guestStapsh.js';
-import { pumpInto } from '../../machines/guestPump.js';
+import { driveGuest } from '../../machines/guestDriver.js';
 import { staprunChild } from '../../machines/staprunChild.js';
 import type { Transport } from '../../transports/transport.js';
 import { nodeProcessActor, type ProcessActorOptions } from './processActor.js';
@@ -87,8 +87,9 @@ export async function runGuestSession(io: GuestIo, options: GuestSessionOptions)
         }),
       },
     });
-    const actor = createActor(machine, {
-      input: {
+    const output = await driveGuest(
+      machine,
+      {
         release: options.release,
         machine: options.machine,
         kernelRelease: options.kernelRelease,
@@ -98,27 +99,14 @@ export async function runGuestSession(io: GuestIo, options: GuestSessionOptions)
         listening: options.listening ?? false,
         ...(options.limits ? { limits: options.limits } : {}),
       },
-      ...(options.inspect ? { inspect: options.inspect } : {}),
-    });
-    actor.on('wire', (e) => io.write(e.stream, e.bytes));
-    const done = toPromise(actor);
-    actor.start();
-    options.onActor?.(actor);
-    const pump = pumpInto(actor, { onBackpressure: (paused) => (paused ? io.pause() : io.resume()) });
-    const subscription = io.incoming$.subscribe({
-      next: (chunk) => pump.push(chunk),
-      complete: () => pump.end(),
-      // A broken channel is the host gone: end the session as on EOF.
-      error: () => pump.end(),
-    });
-    try {
-      const output = await done;
-      await io.flush();
-      return output;
-    } finally {
-      subscription.unsubscribe();
-      actor.stop();
-    }
+      io,
+      {
+        ...(options.inspect ? { inspect: options.inspect } : {}),
+        ...(options.onActor ? { onActor: options.onActor } : {}),
+      },
+    );
+    await io.flush();
+    return output;
   } finally {
     workspace.removeSync();
   }

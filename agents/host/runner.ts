@@ -15,7 +15,9 @@ export interface RemoteOutput extends OutputChunk {
   readonly remote: number;
 }
 
-export interface RunnerOptions extends Omit<SessionOptions, 'remote' | 'remoteIndex' | 'module'> {
+export interface RunnerOptions extends Omit<SessionOptions, 'remote' | 'remoteIndex' | 'module' | 'wantData'> {
+  /** Request data framing: for all remotes, or per remote (stap asks for it over unix: and libvirt:). */
+  readonly wantData?: boolean | ((uri: string, index: number) => boolean);
   readonly module: ModuleFile;
   /** Prefix each stdout line with `N: ` (stap's --remote-prefix). */
   readonly prefix?: boolean;
@@ -84,7 +86,9 @@ export function runOnRemotes(uris: readonly string[], options: RunnerOptions): R
             await transport.close();
             return;
           }
-          const session = startSession(transport, { ...options, remote: uri, remoteIndex: index });
+          const { wantData, ...rest } = options;
+          const want = typeof wantData === 'function' ? wantData(uri, index) : wantData;
+          const session = startSession(transport, { ...rest, remote: uri, remoteIndex: index, ...(want === undefined ? {} : { wantData: want }) });
           sessions[index] = session;
           if (interrupted) session.interrupt();
           session.output$.subscribe({

@@ -186,7 +186,7 @@ export function startSession(transport: Transport, options: SessionOptions): Hos
     done: finished,
     interrupt: () => actor.send({ type: 'INTERRUPT' }),
     close: async () => {
-      actor.send({ type: 'GUEST.EOF', error: 'closed by the host' });
+      if (actor.getSnapshot().status === 'active') actor.send({ type: 'GUEST.EOF', error: 'closed by the host' });
       await transport.close();
     },
   };

@@ -1,0 +1,125 @@
+/**
+ * `stap-remote`: stap's pass 5 against one or more remotes. Uploads a
+ * compiled module (`.ko`, `.so` or `.bo`), runs it, streams stdout and
+ * stderr binary-safe as they arrive. Ctrl-C sends `quit` to every guest; a
+ * second Ctrl-C closes hard. Exit status: the child's where the channel
+ * carries it (spawned guests, ssh), 0 for a completed session where it is
+ * unknowable (sockets), 1 with a message for a failed one; with several
+ * remotes the first failure wins.
+ */
+
+import { readFileSync } from 'node:fs';
+import { constants } from 'node:os';
+import { basename } from 'node:path';
+import { Command, InvalidArgumentError } from 'commander';
+import { parseRemote, type RemoteSpec } from '../../protocol/remoteUri.js';
+import { connectRemote } from '../host/connect.js';
+import { runOnRemotes } from '../host/runner.js';
+import { sshExitError } from '../../transports/ssh.js';
+
+interface CliOptions {
+  remote: string[];
+  remotePrefix: boolean;
+  verbose: number;
+  stapsh?: string;
+  timeout: number;
+}
+
+function seconds(value: string): number {
+  const n = Number(value);
+  if (!Number.isFinite(n) || n <= 0) throw new InvalidArgumentError('must be a positive number of seconds');
+  return n;
+}
+
+export async function main(argv: readonly string[]): Promise<number> {
+  const program = new Command('stap-remote')
+    .description("Run a compiled SystemTap module on remotes through stapsh, as stap's pass 5 does.")
+    .argument('<MODULE>', 'the compiled module: NAME.ko (kernel), NAME.so (dyninst) or NAME.bo (bpf)')
+    .argument('[MODULE_ARGS...]', 'module arguments (name=value)')
+    .option('--remote <URI>', 'a remote: unix:/path, stapsh:, ssh://host[:port], host[:port], libvirt://DOMAIN[/URI]; repeatable', (v: string, all: string[]) => [...all, v], [] as string[])
+    .option('--remote-prefix', 'prefix each stdout line with the remote index, "N: "', false)
+    .option('-v, --verbose', 'more output; each extra -v asks the guest for option verbose', (_: string, n: number) => n + 1, 0)
+    .option('--stapsh <CMD>', "the guest for stapsh: remotes, split like shell words (default: stapflow's own stapsh)")
+    .option('--timeout <S>', 'bound on every wait for a guest reply, in seconds', seconds, 30)
+    .exitOverride()
+    .configureOutput({ writeErr: (s) => process.stderr.write(s) })
+    .showHelpAfterError();
+  try {
+    program.parse(argv as string[], { from: 'user' });
+  } catch (error) {
+    return (error as { exitCode?: number }).exitCode ?? 2;
+  }
+  const o = program.opts<CliOptions>();
+  const [modulePath, ...moduleArgs] = program.args as [string, ...string[]];
+  if (o.remote.length === 0) {
+    process.stderr.write('stap-remote: at least one --remote=URI is needed\n');
+    return 2;
+  }
+  const specs: RemoteSpec[] = [];
+  for (const uri of o.remote) {
+    const parsed = parseRemote(uri);
+    if (!parsed.ok) {
+      process.stderr.write(`${parsed.message}\n`);
+      return 1;
+    }
+    specs.push(parsed.spec);
+  }
+  let bytes: Uint8Array;
+  try {
+    bytes = readFileSync(modulePath);
+  } catch (error) {
+    process.stderr.write(`stap-remote: cannot read module ${modulePath}: ${(error as Error).message}\n`);
+    return 1;
+  }
+  const runner = runOnRemotes(o.remote, {
+    module: { name: basename(modulePath), bytes },
+    moduleArgs,
+    prefix: o.remotePrefix,
+    // As stap: data framing over the channels that do not keep stderr apart.
+    wantData: (_uri, index) => specs[index]!.kind === 'unix' || specs[index]!.kind === 'libvirt',
+    verbose: Math.max(0, o.verbose - 1),
+    replyTimeoutMs: o.timeout * 1000,
+    connect: (uri, index) =>
+      connectRemote(specs[index]!, uri, { ...(o.stapsh ? { stapshCommand: o.stapsh } : {}), verbose: Math.max(0, o.verbose - 1) }),
+    ...(process.stderr.isTTY
+      ? {
+          onUploadProgress: (sent: number, total: number, name: string) =>
+            process.stderr.write(`\r${name}: ${Math.floor((100 * sent) / total)}% of ${total} bytes${sent === total ? '\n' : ''}`),
+        }
+      : {}),
+  });
+  let interrupts = 0;
+  const onSigint = () => {
+    interrupts += 1;
+    if (interrupts === 1) runner.interrupt();
+    else void runner.close();
+  };
+  process.on('SIGINT', onSigint);
+  process.on('SIGTERM', onSigint);
+  try {
+    await new Promise<void>((resolve) =>
+      runner.output$.subscribe({
+        next: (c) => (c.stream === 'stdout' ? process.stdout : process.stderr).write(c.bytes),
+        complete: resolve,
+      }),
+    );
+    const { results, firstFailure } = await runner.done;
+    if (firstFailure) {
+      // Over ssh the reason is often only in ssh's exit status (255: no connection, 127: no stapsh).
+      const exitReason = firstFailure.result.exit ? sshExitError(firstFailure.result.exit, firstFailure.uri) : null;
+      const sshFailed = specs[o.remote.indexOf(firstFailure.uri)]?.kind === 'ssh' && exitReason !== null;
+      const message = sshFailed ? exitReason.message : firstFailure.result.ok ? '' : firstFailure.result.error;
+      process.stderr.write(`stap-remote: ${message}\n`);
+      return 1;
+    }
+    for (const r of results) {
+      const exit = r.result.exit;
+      if (exit && exit.code !== null && exit.code !== 0) return exit.code;
+      if (exit && exit.signal !== null) return 128 + (constants.signals[exit.signal] ?? 0);
+    }
+    return 0;
+  } finally {
+    process.off('SIGINT', onSigint);
+    process.off('SIGTERM', onSigint);
+  }
+}

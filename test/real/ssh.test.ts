@@ -1,0 +1,457 @@
+/**
+ * The `ssh` scheme against a real OpenSSH server: a throwaway `sshd` from
+ * Debian's openssh-server on 127.0.0.1 (foreground, own host key, root login
+ * by a throwaway client key), whose remote PATH finds a `stapsh` wrapper
+ * that execs our guest with a scripted child in its bindir. The client is
+ * the system `ssh`, run by `connectSsh` with SystemTap's exact remote
+ * command.
+ *
+ * Needs /usr/sbin/sshd, ssh, ssh-keygen and root: skipped locally when
+ * missing, a failing test in CI (like describeReal).
+ */
+
+import { spawnSync } from 'node:child_process';
+import { chmodSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { createServer } from 'node:net';
+import { release as osRelease, tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { startSession, type OutputChunk } from '../../agents/host/session.js';
+import { legacyRunCommand, remoteQuote, SshLegacyRemote } from '../../agents/host/sshLegacy.js';
+import { concatBytes } from '../../protocol/bytes.js';
+import { ProcessTransport } from '../../transports/processTransport.js';
+import {
+  classifySshExit,
+  connectSsh,
+  sshArgv,
+  sshExitError,
+  sshHostOfUri,
+  stapshRemoteCommand,
+} from '../../transports/ssh.js';
+import type { Transport } from '../../transports/transport.js';
+import { alive, eventually, killAll, spawnTracked, type Proc } from '../support/procs.js';
+import { inCi } from '../support/realPeers.js';
+
+const REPO = resolve(import.meta.dirname, '../..');
+const OUR_STAPSH = join(REPO, 'bin', 'stapsh.js');
+const SSHD = '/usr/sbin/sshd';
+const MODULE = { name: 'stap_1234.ko', bytes: new Uint8Array([0x7f, 0x45, 0x4c, 0x46, 0, 1, 2, 3]) };
+
+// ---------------------------------------------------------------------------
+// Detection
+
+function onPath(cmd: string): boolean {
+  return spawnSync('sh', ['-c', 'command -v "$0"', cmd], { stdio: 'ignore', timeout: 5_000 }).status === 0;
+}
+
+function sshMissing(): string[] {
+  const missing: string[] = [];
+  if (!existsSync(SSHD)) missing.push(`${SSHD} (Debian package openssh-server)`);
+  if (!onPath('ssh')) missing.push('ssh (Debian package openssh-client)');
+  if (!onPath('ssh-keygen')) missing.push('ssh-keygen (Debian package openssh-client)');
+  if (process.getuid?.() !== 0) missing.push('root (the test sshd logs in as root)');
+  return missing;
+}
+
+/** describe for tests needing sshd: skipped locally when something is missing, one failing test in CI. */
+function describeSsh(name: string, body: () => void): void {
+  const missing = sshMissing();
+  if (missing.length === 0) describe(name, body);
+  else if (inCi()) {
+    describe(name, () => {
+      it('has OpenSSH installed and runs as root (required in CI)', () => {
+        throw new Error(`ssh tests cannot run in CI (CI=${process.env.CI ?? ''}), missing: ${missing.join(', ')}`);
+      });
+    });
+  } else describe.skip(`${name} (skipped: missing ${missing.join(', ')})`, body);
+}
+
+// ---------------------------------------------------------------------------
+// A throwaway sshd
+
+let dir: string;
+const transports: Transport[] = [];
+const remotePids: number[] = [];
+
+beforeAll(() => {
+  dir = mkdtempSync(join(tmpdir(), 'stapflow-ssh-'));
+  chmodSync(dir, 0o755);
+});
+afterEach(async () => {
+  await Promise.all(transports.splice(0).map((t) => t.close().catch(() => undefined)));
+  for (const pid of remotePids.splice(0)) {
+    try {
+      process.kill(pid, 'SIGKILL');
+    } catch {
+      // gone
+    }
+  }
+  killAll();
+});
+afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+function keygen(path: string): void {
+  const r = spawnSync('ssh-keygen', ['-q', '-N', '', '-t', 'ed25519', '-f', path], { stdio: 'pipe', timeout: 10_000 });
+  if (r.status !== 0) throw new Error(`ssh-keygen failed: ${String(r.stderr)}`);
+}
+
+function freePort(): Promise<number> {
+  return new Promise((res, rej) => {
+    const s = createServer();
+    s.once('error', rej);
+    s.listen(0, '127.0.0.1', () => {
+      const { port } = s.address() as { port: number };
+      s.close(() => res(port));
+    });
+  });
+}
+
+interface Sshd {
+  readonly port: number;
+  readonly proc: Proc;
+  /** The guest's TMPDIR on the "remote". */
+  readonly tmp: string;
+  /** Client arguments for `extraSshArgs`. */
+  readonly clientArgs: readonly string[];
+}
+
+let seq = 0;
+
+/** Start sshd; the remote login's PATH is `pathDirs` (so `stapsh` is found there or not). */
+async function startSshd(pathDirs: readonly string[]): Promise<Sshd> {
+  const home = join(dir, `sshd-${++seq}`);
+  mkdirSync(home);
+  const tmp = join(home, 'tmp');
+  mkdirSync(tmp);
+  mkdirSync('/run/sshd', { recursive: true, mode: 0o755 });
+  const hostKey = join(home, 'host_key');
+  const clientKey = join(home, 'client_key');
+  keygen(hostKey);
+  keygen(clientKey);
+  writeFileSync(join(home, 'authorized_keys'), readFileSync(`${clientKey}.pub`));
+  const clientArgs = [
+    '-F', '/dev/null',
+    '-o', 'StrictHostKeyChecking=no',
+    '-o', 'UserKnownHostsFile=/dev/null',
+    '-o', `IdentityFile=${clientKey}`,
+    '-o', 'IdentitiesOnly=yes',
+    '-o', 'BatchMode=yes',
+    '-o', 'ConnectTimeout=10',
+    '-o', 'LogLevel=ERROR',
+  ];
+  for (let attempt = 1; ; attempt++) {
+    const port = await freePort();
+    const config = join(home, `sshd_config.${port}`);
+    writeFileSync(
+      config,
+      [
+        `Port ${port}`,
+        'ListenAddress 127.0.0.1',
+        `HostKey ${hostKey}`,
+        `PidFile ${join(home, 'sshd.pid')}`,
+        `AuthorizedKeysFile ${join(home, 'authorized_keys')}`,
+        'PermitRootLogin prohibit-password',
+        'PasswordAuthentication no',
+        'KbdInteractiveAuthentication no',
+        'StrictModes no',
+        'UsePAM no',
+        // scp (legacy mode) speaks SFTP since OpenSSH 9.0.
+        'Subsystem sftp internal-sftp',
+        `SetEnv PATH=${pathDirs.join(':')} TMPDIR=${tmp}`,
+        '',
+      ].join('\n'),
+    );
+    const proc = spawnTracked([SSHD, '-D', '-e', '-f', config]);
+    const listening = await Promise.race([
+      proc.waitFor('Server listening', 10_000, 'stderr').then(() => true),
+      proc.wait(10_000).then(() => false),
+    ]);
+    if (listening) return { port, proc, tmp, clientArgs };
+    if (attempt >= 3 || !/Address already in use/.test(proc.stderr())) throw new Error(`sshd did not start: ${proc.stderr()}`);
+  }
+}
+
+/** A bindir with a scripted `staprun`, and a dir with a `stapsh` wrapper exec'ing our guest with that bindir. */
+function stapshOnPath(name: string, childScript: string): { pathDir: string; guestPids: () => number[]; childPids: () => number[] } {
+  const base = join(dir, name);
+  const bindir = join(base, 'bindir');
+  const pathDir = join(base, 'path');
+  mkdirSync(bindir, { recursive: true });
+  mkdirSync(pathDir, { recursive: true });
+  const childPidFile = join(base, 'child.pids');
+  const guestPidFile = join(base, 'guest.pids');
+  const child = `#!/bin/sh\necho $$ >> ${childPidFile}\n${childScript}`;
+  for (const p of ['staprun', 'stapbpf']) {
+    writeFileSync(join(bindir, p), child);
+    chmodSync(join(bindir, p), 0o755);
+  }
+  writeFileSync(
+    join(pathDir, 'stapsh'),
+    `#!/bin/sh\necho $$ >> ${guestPidFile}\nexec ${process.execPath} ${OUR_STAPSH} --bindir ${bindir} --protocol-version 4.8 "$@"\n`,
+  );
+  chmodSync(join(pathDir, 'stapsh'), 0o755);
+  const pids = (file: string) => () => {
+    const list = existsSync(file) ? readFileSync(file, 'utf8').split('\n').filter(Boolean).map(Number) : [];
+    for (const p of list) if (!remotePids.includes(p)) remotePids.push(p);
+    return list;
+  };
+  return { pathDir, guestPids: pids(guestPidFile), childPids: pids(childPidFile) };
+}
+
+const uriOf = (port: number) => `ssh://root@127.0.0.1:${port}`;
+
+async function connect(sshd: Sshd, verbose = 0): Promise<Transport> {
+  const t = await connectSsh({ host: '127.0.0.1', port: sshd.port, user: 'root' }, uriOf(sshd.port), {
+    extraSshArgs: sshd.clientArgs,
+    verbose,
+  });
+  transports.push(t);
+  return t;
+}
+
+function collect(chunks: OutputChunk[], stream: 'stdout' | 'stderr'): Buffer {
+  return Buffer.from(concatBytes(chunks.filter((c) => c.stream === stream).map((c) => c.bytes)));
+}
+
+function stray(tmp: string): string[] {
+  return existsSync(tmp) ? readdirSync(tmp).filter((n) => n.startsWith('stapsh.')) : [];
+}
+
+// ---------------------------------------------------------------------------
+// Pure parts
+
+describe('ssh argv and exit statuses', () => {
+  it("is SystemTap's argv: ssh -q [USER@]HOST [-p PORT] and one remote command string", () => {
+    expect(sshArgv({ host: 'box', port: null, user: null })).toEqual([
+      'ssh',
+      '-q',
+      'box',
+      "/bin/bash -c 'cmd=`type -P stapsh || exit 127` && exec \"$cmd\"'",
+    ]);
+    expect(sshArgv({ host: 'box', port: 2222, user: 'root' }, { verbose: 1, sshCommand: '/opt/ssh', extraSshArgs: ['-F', 'cfg'] })).toEqual([
+      '/opt/ssh',
+      '-F',
+      'cfg',
+      '-q',
+      'root@box',
+      '-p',
+      '2222',
+      "/bin/bash -c 'cmd=`type -P stapsh || exit 127` && exec \"$cmd\" -v'",
+    ]);
+    // At most two -v, as SystemTap (stap -vv → one, -vvv → two).
+    expect(stapshRemoteCommand(5)).toBe("/bin/bash -c 'cmd=`type -P stapsh || exit 127` && exec \"$cmd\" -v -v'");
+    expect(sshArgv({ host: '[::1]', port: 22, user: null }).slice(1, 3)).toEqual(['-q', '::1']);
+  });
+
+  it('refuses hosts and users ssh would read as options, and bad ports', async () => {
+    for (const spec of [
+      { host: '-oProxyCommand=touch /tmp/x', port: null, user: null },
+      { host: 'a b', port: null, user: null },
+      { host: '', port: null, user: null },
+      { host: 'box', port: null, user: '-oX' },
+      { host: 'box', port: 0, user: null },
+      { host: 'box', port: 65536, user: null },
+    ]) {
+      await expect(connectSsh(spec, 'ssh://x')).rejects.toMatchObject({ code: 'EINVAL' });
+    }
+  });
+
+  it('a missing ssh program is a clear start failure', async () => {
+    await expect(connectSsh({ host: 'box', port: null, user: null }, 'ssh://box', { sshCommand: join(dir, 'no-such-ssh') })).rejects.toMatchObject({
+      code: 'ENOENT',
+    });
+  });
+
+  it('classifies 255, 127 and the rest', () => {
+    expect(classifySshExit({ code: 255, signal: null })).toBe('connection-failed');
+    expect(classifySshExit(127)).toBe('no-stapsh');
+    expect(classifySshExit({ code: 0, signal: null })).toBe('ok');
+    expect(classifySshExit({ code: 3, signal: null })).toBe('remote-status');
+    expect(classifySshExit({ code: null, signal: 'SIGKILL' })).toBe('signal');
+    expect(classifySshExit(null)).toBe('unknown');
+    expect(sshExitError({ code: 3, signal: null }, 'ssh://box')).toBeNull();
+    expect(sshExitError(255, 'ssh://me@box:22/')?.message).toMatch(/^ssh connection to box failed .* on remote 'ssh:\/\/me@box:22\/'$/);
+    expect(sshExitError(127, 'box:2222')).toMatchObject({ kind: 'no-stapsh', host: 'box', remote: 'box:2222' });
+    expect(sshHostOfUri('ssh://[::1]:22')).toBe('::1');
+  });
+});
+
+// ---------------------------------------------------------------------------
+// Against a real sshd
+
+describeSsh('ssh scheme against a real sshd', () => {
+  it('a whole session through ssh://: output, separate stderr, and the child status as ssh exit', async () => {
+    const bin = join(dir, 'all.bin');
+    writeFileSync(bin, Buffer.from([...Array(256).keys(), 0x0a, ...Buffer.from('data stdout 5\nquit\n')]));
+    const remote = stapshOnPath('whole', `echo "args: $*"\necho "to stderr" >&2\ncat ${bin}\nsleep 0.2\nexit 3\n`);
+    const sshd = await startSshd([remote.pathDir, '/usr/bin', '/bin']);
+    const transport = await connect(sshd);
+    expect(transport.capabilities.separateStderr).toBe(true);
+    const session = startSession(transport, { module: MODULE, remote: uriOf(sshd.port), replyTimeoutMs: 20_000 });
+    const chunks: OutputChunk[] = [];
+    session.output$.subscribe((c) => chunks.push(c));
+    const result = await session.done;
+    expect(result.ok, JSON.stringify(result)).toBe(true);
+    expect(result.ok && result.hello.version).toBe('4.8');
+    const stdout = collect(chunks, 'stdout');
+    const expectedArgs = `args: -R -r 0:${uriOf(sshd.port)} ./stap_1234.ko\n`;
+    expect(stdout.subarray(0, expectedArgs.length).toString('latin1')).toBe(expectedArgs);
+    // Binary-safe, and lines that look like frames are plain output (no data mode over ssh).
+    expect(stdout.subarray(expectedArgs.length).equals(readFileSync(bin))).toBe(true);
+    expect(collect(chunks, 'stderr').toString('latin1')).toBe('to stderr\n');
+    expect(result.exit).toEqual({ code: 3, signal: null });
+    expect(classifySshExit(result.exit)).toBe('remote-status');
+    expect(sshExitError(result.exit, uriOf(sshd.port))).toBeNull();
+    // The remote guest cleaned up and is gone.
+    expect(remote.guestPids()).toHaveLength(1);
+    await eventually(() => remote.guestPids().every((p) => !alive(p)), 5_000, 'remote guest gone');
+    expect(stray(sshd.tmp)).toEqual([]);
+  });
+
+  it('verbose puts -v inside the remote command: the guest debug lines arrive on stderr', async () => {
+    const remote = stapshOnPath('verbose', 'echo out\nexit 0\n');
+    const sshd = await startSshd([remote.pathDir, '/usr/bin', '/bin']);
+    const transport = await connect(sshd, 1);
+    const session = startSession(transport, { module: MODULE, remote: uriOf(sshd.port), replyTimeoutMs: 20_000 });
+    const chunks: OutputChunk[] = [];
+    session.output$.subscribe((c) => chunks.push(c));
+    const result = await session.done;
+    expect(result.ok).toBe(true);
+    expect(collect(chunks, 'stdout').toString('latin1')).toBe('out\n');
+    expect(collect(chunks, 'stderr').toString('latin1')).toMatch(/^stapsh: /m);
+    expect(result.exit).toEqual({ code: 0, signal: null });
+  });
+
+  it('no stapsh on the remote PATH: ssh exits 127 and sshExitError says so', async () => {
+    const empty = join(dir, 'empty-path');
+    mkdirSync(empty, { recursive: true });
+    const sshd = await startSshd([empty]);
+    const transport = await connect(sshd);
+    const session = startSession(transport, { module: MODULE, remote: uriOf(sshd.port), replyTimeoutMs: 20_000 });
+    const result = await session.done;
+    expect(result.ok).toBe(false);
+    await expect(session.hello).rejects.toThrow();
+    expect(result.exit).toEqual({ code: 127, signal: null });
+    expect(classifySshExit(result.exit)).toBe('no-stapsh');
+    const error = sshExitError(result.exit, uriOf(sshd.port));
+    expect(error?.kind).toBe('no-stapsh');
+    expect(error?.message).toContain('no stapsh on 127.0.0.1');
+    expect(error?.message).toContain(uriOf(sshd.port));
+    expect(error?.message).toContain('legacy');
+  });
+
+  it('a closed port: ssh exits 255, a connection failure naming the remote', async () => {
+    const port = await freePort();
+    const uri = uriOf(port);
+    const transport = await connectSsh({ host: '127.0.0.1', port, user: 'root' }, uri, {
+      extraSshArgs: ['-F', '/dev/null', '-o', 'BatchMode=yes', '-o', 'ConnectTimeout=10', '-o', 'StrictHostKeyChecking=no', '-o', 'UserKnownHostsFile=/dev/null'],
+    });
+    transports.push(transport);
+    const started = Date.now();
+    const session = startSession(transport, { module: MODULE, remote: uri, replyTimeoutMs: 20_000 });
+    const result = await session.done;
+    expect(Date.now() - started).toBeLessThan(15_000);
+    expect(result.ok).toBe(false);
+    expect(result.exit).toEqual({ code: 255, signal: null });
+    const error = sshExitError(result.exit, uri);
+    expect(error?.kind).toBe('connection-failed');
+    expect(error?.message).toContain('ssh connection to 127.0.0.1 failed');
+    expect(error?.message).toContain(`'${uri}'`);
+  });
+
+  it('closing the host transport ends ssh, the remote guest and its child, and removes the workspace', async () => {
+    const remote = stapshOnPath('close', 'echo ready\nexec sleep 60\n');
+    const sshd = await startSshd([remote.pathDir, '/usr/bin', '/bin']);
+    const transport = await connect(sshd);
+    const session = startSession(transport, { module: MODULE, remote: uriOf(sshd.port), replyTimeoutMs: 20_000 });
+    const chunks: OutputChunk[] = [];
+    session.output$.subscribe((c) => chunks.push(c));
+    await eventually(() => collect(chunks, 'stdout').toString('latin1').includes('ready'), 20_000, 'child output over ssh');
+    expect(remote.guestPids()).toHaveLength(1);
+    expect(remote.childPids()).toHaveLength(1);
+    expect(remote.childPids().every(alive)).toBe(true);
+    await session.close();
+    const exit = await Promise.race([transport.exit!, new Promise<null>((r) => setTimeout(() => r(null), 10_000))]);
+    expect(exit).not.toBeNull();
+    await eventually(() => [...remote.guestPids(), ...remote.childPids()].every((p) => !alive(p)), 10_000, 'remote guest and child gone');
+    await eventually(() => stray(sshd.tmp).length === 0, 5_000, 'remote workspace removed');
+    await session.done;
+  });
+
+  it('a SIGKILLed ssh (host gone) still ends the remote guest and its child', async () => {
+    const remote = stapshOnPath('killed', 'echo ready\nexec sleep 60\n');
+    const sshd = await startSshd([remote.pathDir, '/usr/bin', '/bin']);
+    const transport = await connect(sshd);
+    expect(transport).toBeInstanceOf(ProcessTransport);
+    const session = startSession(transport, { module: MODULE, remote: uriOf(sshd.port), replyTimeoutMs: 20_000 });
+    const chunks: OutputChunk[] = [];
+    session.output$.subscribe((c) => chunks.push(c));
+    await eventually(() => collect(chunks, 'stdout').toString('latin1').includes('ready'), 20_000, 'child output over ssh');
+    (transport as ProcessTransport).kill('SIGKILL');
+    const result = await session.done;
+    expect(result.exit).toEqual({ code: null, signal: 'SIGKILL' });
+    expect(classifySshExit(result.exit)).toBe('signal');
+    await eventually(() => [...remote.guestPids(), ...remote.childPids()].every((p) => !alive(p)), 15_000, 'remote guest and child gone');
+    await eventually(() => stray(sshd.tmp).length === 0, 5_000, 'remote workspace removed');
+  });
+
+  it('legacy mode: master, uname -rm, mktemp, scp, ssh -t staprun, rm -r, master exit', async () => {
+    const base = join(dir, 'legacy');
+    const pathDir = join(base, 'path');
+    mkdirSync(pathDir, { recursive: true });
+    // No stapsh, but a scripted staprun on the remote PATH.
+    writeFileSync(join(pathDir, 'staprun'), '#!/bin/sh\necho "staprun $*"\nod -An -tx1 "$1"\necho "to stderr" >&2\nexit 4\n');
+    chmodSync(join(pathDir, 'staprun'), 0o755);
+    const sshd = await startSshd([pathDir, '/usr/bin', '/bin']);
+    const uri = uriOf(sshd.port);
+    // The remote really has no stapsh: the stapsh command exits 127.
+    const probe = await connect(sshd);
+    expect(await probe.exit).toEqual({ code: 127, signal: null });
+
+    const remote = await SshLegacyRemote.open({ host: '127.0.0.1', port: sshd.port, user: 'root' }, uri, {
+      extraSshArgs: sshd.clientArgs,
+      stepTimeoutMs: 20_000,
+    });
+    try {
+      expect(remote.release).toBe(osRelease());
+      expect(remote.machine).toBe(spawnSync('uname', ['-m'], { encoding: 'utf8' }).stdout.trim());
+      const remoteDir = await remote.makeTempDir();
+      expect(remoteDir).toMatch(/\/stap[A-Za-z0-9]{6}$/);
+      expect(existsSync(remoteDir)).toBe(true);
+      const local = join(base, MODULE.name);
+      writeFileSync(local, MODULE.bytes);
+      await remote.upload(local, MODULE.name);
+      expect(readFileSync(join(remoteDir, MODULE.name))).toEqual(Buffer.from(MODULE.bytes));
+      const running = await remote.runCommand(legacyRunCommand(remoteDir, MODULE.name, ['x=a b']));
+      transports.push(running);
+      let out = '';
+      let err = '';
+      running.incoming$.subscribe((b) => (out += Buffer.from(b).toString('latin1')));
+      running.stderr$.subscribe((b) => (err += Buffer.from(b).toString('latin1')));
+      const exit = await Promise.race([running.exit, new Promise<null>((r) => setTimeout(() => r(null), 20_000))]);
+      expect(exit).toEqual({ code: 4, signal: null });
+      await eventually(() => out.includes('7f 45 4c 46'), 5_000, 'module bytes echoed');
+      expect(out.startsWith(`staprun ${remoteDir}/${MODULE.name} x=a b\n`)).toBe(true);
+      expect(err).toBe('to stderr\n');
+      await remote.removeTempDir();
+      expect(existsSync(remoteDir)).toBe(false);
+    } finally {
+      await remote.close();
+    }
+    // The master is gone with its control socket.
+    const masters = spawnSync('pgrep', ['-f', `ControlPath=.*stapflow-sshctl-`], { encoding: 'utf8' }).stdout.trim();
+    expect(masters).toBe('');
+  });
+
+  it('legacy mode: a failing master is a clear, bounded error', async () => {
+    const port = await freePort();
+    await expect(
+      SshLegacyRemote.open({ host: '127.0.0.1', port, user: 'root' }, uriOf(port), {
+        extraSshArgs: ['-F', '/dev/null', '-o', 'BatchMode=yes', '-o', 'ConnectTimeout=10'],
+        stepTimeoutMs: 15_000,
+      }),
+    ).rejects.toThrow(`failed to create an ssh control master for ${uriOf(port)} : rc= 255`);
+    expect(remoteQuote("it's")).toBe(`'it'\\''s'`);
+    expect(remoteQuote('/tmp/stapAB12cd/m.ko')).toBe('/tmp/stapAB12cd/m.ko');
+  });
+});
