@@ -109,7 +109,7 @@ export function startSession(transport: Transport, options: SessionOptions): Hos
     options.onWire?.('host->guest', e.bytes);
     transport.write(e.bytes).catch((error: unknown) => {
       writeFailure ??= error instanceof Error ? error.message : String(error);
-      actor.send({ type: 'GUEST.EOF', error: writeFailure });
+      deliver({ type: 'GUEST.EOF', error: writeFailure });
     });
   });
   actor.on('mode', (e) => {
@@ -142,9 +142,13 @@ export function startSession(transport: Transport, options: SessionOptions): Hos
         return { type: 'GUEST.DECODE_ERROR', message: e.message };
     }
   };
+  // Input keeps arriving after the session ended (a failure, then EOF): drop it.
+  const deliver = (ev: HostInputEvent) => {
+    if (actor.getSnapshot().status === 'active') actor.send(ev);
+  };
   const feed = (e: ReplyEvent) => {
     const ev = toEvent(e);
-    if (ev) actor.send(ev);
+    if (ev) deliver(ev);
   };
 
   // Over ssh or a spawned guest, stderr comes apart and unframed: pass it on.
@@ -158,9 +162,9 @@ export function startSession(transport: Transport, options: SessionOptions): Hos
     },
     complete: () => {
       decoder.end(feed);
-      actor.send({ type: 'GUEST.EOF' });
+      deliver({ type: 'GUEST.EOF' });
     },
-    error: (error: unknown) => actor.send({ type: 'GUEST.EOF', error: error instanceof Error ? error.message : String(error) }),
+    error: (error: unknown) => deliver({ type: 'GUEST.EOF', error: error instanceof Error ? error.message : String(error) }),
   });
 
   const finished = (async (): Promise<SessionResult> => {
@@ -184,9 +188,9 @@ export function startSession(transport: Transport, options: SessionOptions): Hos
     hello,
     output$: output.asObservable(),
     done: finished,
-    interrupt: () => actor.send({ type: 'INTERRUPT' }),
+    interrupt: () => deliver({ type: 'INTERRUPT' }),
     close: async () => {
-      if (actor.getSnapshot().status === 'active') actor.send({ type: 'GUEST.EOF', error: 'closed by the host' });
+      deliver({ type: 'GUEST.EOF', error: 'closed by the host' });
       await transport.close();
     },
   };

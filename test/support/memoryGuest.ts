@@ -3,58 +3,15 @@
  * scripted child process. Lets tests run whole guest sessions in microseconds.
  */
 
-import { createActor, fromCallback, fromPromise, toPromise } from 'xstate';
+import { createActor, fromPromise, toPromise } from 'xstate';
 import { concatBytes, latin1 } from '../../protocol/bytes.js';
-import type { ChildExit, ProcessCommand, ProcessEvent, ProcessSpec } from '../../machines/childTypes.js';
+import type { ProcessSpec } from '../../machines/childTypes.js';
+import { scriptedProcess, type ChildScript } from '../../agents/memory/actors.js';
+export type { ChildScript } from '../../agents/memory/actors.js';
 import type { GuestLimits } from '../../machines/guestReplies.js';
 import { guestStapsh, type GuestOutput } from '../../machines/guestStapsh.js';
 import { pumpInto } from '../../machines/guestPump.js';
 import { staprunChild } from '../../machines/staprunChild.js';
-
-/** How the scripted child behaves. */
-export interface ChildScript {
-  /** Output written right after the spawn. */
-  readonly start?: readonly ['stdout' | 'stderr', string][];
-  /** Exit by itself after the start output (else it runs until signalled). */
-  readonly exitCode?: number;
-  /** Output written when SIGHUP arrives, before exiting with `hupExitCode`. */
-  readonly onHup?: readonly ['stdout' | 'stderr', string][];
-  readonly hupExitCode?: number;
-  /** Ignore SIGHUP (only SIGKILL ends it). */
-  readonly ignoreHup?: boolean;
-  /** Programs that "do not exist": spawning them fails with ENOENT. */
-  readonly missing?: readonly string[];
-}
-
-const enc = new TextEncoder();
-
-export function scriptedProcess(script: ChildScript, spawned: ProcessSpec[]) {
-  return fromCallback<ProcessCommand, ProcessSpec>(({ input, sendBack, receive }) => {
-    const send = (e: ProcessEvent) => sendBack(e);
-    if (script.missing?.some((p) => input.path.endsWith(`/${p}`))) {
-      send({ type: 'PROCESS.FAILED', reason: 'No such file or directory' });
-      return;
-    }
-    spawned.push(input);
-    let exited = false;
-    const exit = (e: ChildExit) => {
-      if (exited) return;
-      exited = true;
-      send({ type: 'PROCESS.EXITED', exit: e });
-    };
-    send({ type: 'PROCESS.SPAWNED', pid: 4242 });
-    for (const [stream, text] of script.start ?? []) send({ type: 'PROCESS.OUTPUT', stream, bytes: enc.encode(text) });
-    if (script.exitCode !== undefined) exit({ kind: 'exited', code: script.exitCode });
-    receive((cmd) => {
-      if (exited) return;
-      if (cmd.signal === 'SIGKILL') exit({ kind: 'signalled', signal: 'SIGKILL', number: 9 });
-      else if (cmd.signal === 'SIGHUP' && !script.ignoreHup) {
-        for (const [stream, text] of script.onHup ?? []) send({ type: 'PROCESS.OUTPUT', stream, bytes: enc.encode(text) });
-        exit({ kind: 'exited', code: script.hupExitCode ?? 0 });
-      }
-    });
-  });
-}
 
 export interface MemoryGuestResult extends GuestOutput {
   readonly stdout: string;
