@@ -192,4 +192,34 @@ if (!haveReal) console.log('SystemTap stapsh not runnable here (needs systemtap-
   }
 }
 
+
+// ---- 5. scale: concurrent in-memory sessions (the machines alone) --------
+{
+  const { runMemorySession } = await import('../dist/agents/memory/session.js');
+  const n = quick ? 200 : 1000;
+  console.log(`## 5. scale: ${n} concurrent in-memory sessions in one process (host + guest machines, scripted child)`);
+  globalThis.gc?.();
+  const heap0 = process.memoryUsage().heapUsed;
+  let lagMax = 0;
+  let last = performance.now();
+  const lag = setInterval(() => {
+    const now = performance.now();
+    lagMax = Math.max(lagMax, now - last - 10);
+    last = now;
+  }, 10);
+  // Hold every session open at its peak: children that run until interrupted.
+  const t0 = performance.now();
+  let heapPeak = heap0;
+  const sessions = Array.from({ length: n }, () =>
+    runMemorySession({ child: { start: [['stdout', 'tick\n']], onHup: [['stdout', 'end\n']] }, interruptAfterMs: 200, replyTimeoutMs: 30_000 }),
+  );
+  const sampler = setInterval(() => (heapPeak = Math.max(heapPeak, process.memoryUsage().heapUsed)), 20);
+  const results = await Promise.all(sessions);
+  const seconds = (performance.now() - t0) / 1000;
+  clearInterval(sampler);
+  clearInterval(lag);
+  const ok = results.filter((r) => r.host.ok).length;
+  console.log(`sessions ok ${ok}/${n}; ${(n / seconds).toFixed(0)} sessions/s including the 200 ms each runs; peak heap per live session ${((heapPeak - heap0) / n / 1024).toFixed(1)} KiB (goal <= 100 KB); max event-loop lag ${lagMax.toFixed(0)} ms`);
+}
+
 rmSync(dir, { recursive: true, force: true });
