@@ -91,9 +91,9 @@ function probe(path: string): Promise<'live' | 'stale'> {
 /**
  * Listen on a unix socket at `path`. An existing socket file is removed only
  * if nothing listens there (`EADDRINUSE` otherwise, and also when `path` is
- * not a socket). The socket is chmod'ed to `mode` right after bind; Node
- * cannot bind with a mode, so for no window at all put it in a directory
- * only its users may enter.
+ * not a socket). The socket is created under umask 0177 (so 0600 from the
+ * start) and then chmod'ed to `mode`; the umask is process-wide for that
+ * moment, which a CLI can afford.
  */
 export async function listenUnix(path: string, options: ListenUnixOptions = {}): Promise<UnixListener> {
   const name = options.name ?? `unix:${path}`;
@@ -120,10 +120,17 @@ export async function listenUnix(path: string, options: ListenUnixOptions = {}):
     if (accepted.observed) accepted.next(t);
     else queue.push(t);
   });
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', (err) => reject(toTransportError(err, name, `cannot listen on ${path}`)));
-    server.listen({ path }, () => resolve());
-  });
+  // Bind with a umask that leaves the socket file private from its creation,
+  // so there is no window before the chmod below in which others may connect.
+  const umask = process.umask(0o177);
+  try {
+    await new Promise<void>((resolve, reject) => {
+      server.once('error', (err) => reject(toTransportError(err, name, `cannot listen on ${path}`)));
+      server.listen({ path }, () => resolve());
+    });
+  } finally {
+    process.umask(umask);
+  }
   server.on('error', (err) => {
     if (!closed) accepted.error(toTransportError(err, name));
   });
