@@ -8,6 +8,8 @@ export { startSession } from './agents/host/session.js';
 export type { HostSessionHandle, ModuleFile, OutputChunk, SessionOptions, SessionResult } from './agents/host/session.js';
 export { runOnRemotes, prefixLines } from './agents/host/runner.js';
 export type { RemoteOutput, RemoteResult, RunnerHandle, RunnerOptions } from './agents/host/runner.js';
+export { LEGACY_RELEASE, needsSshLegacy, startSshLegacySession, SshLegacyRemote } from './agents/host/sshLegacy.js';
+export type { SshLegacyOptions, SshLegacySessionOptions } from './agents/host/sshLegacy.js';
 export { runGuestSession, ioFromTransports } from './agents/guest/session.js';
 export type { GuestIo, GuestSessionOptions } from './agents/guest/session.js';
 

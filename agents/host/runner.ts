@@ -23,6 +23,14 @@ export interface RunnerOptions extends Omit<SessionOptions, 'remote' | 'remoteIn
   readonly prefix?: boolean;
   /** Opens the channel to one remote. */
   readonly connect: (uri: string, index: number) => Promise<Transport>;
+  /**
+   * Called when a remote's session failed (not after an interrupt): another
+   * session to run in its place, or null to keep the failure. Its output
+   * joins this remote's stream (prefixed alike), `interrupt()`/`close()`
+   * reach it, and its result replaces the failed one. Used for SystemTap's
+   * ssh legacy mode (`needsSshLegacy`, `startSshLegacySession`).
+   */
+  readonly fallback?: (uri: string, index: number, failed: SessionResult) => HostSessionHandle | null;
 }
 
 export interface RemoteResult {
@@ -69,6 +77,7 @@ export function prefixLines(index: number): { push(bytes: Uint8Array): Uint8Arra
 export function runOnRemotes(uris: readonly string[], options: RunnerOptions): RunnerHandle {
   const sessions: (HostSessionHandle | null)[] = uris.map(() => null);
   let interrupted = false;
+  let closing = false;
   const streams = uris.map(
     (uri, index) =>
       new Observable<RemoteOutput>((subscriber) => {
@@ -86,22 +95,34 @@ export function runOnRemotes(uris: readonly string[], options: RunnerOptions): R
             await transport.close();
             return;
           }
-          const { wantData, ...rest } = options;
+          const { wantData, fallback, ...rest } = options;
           const want = typeof wantData === 'function' ? wantData(uri, index) : wantData;
-          const session = startSession(transport, { ...rest, remote: uri, remoteIndex: index, ...(want === undefined ? {} : { wantData: want }) });
-          sessions[index] = session;
-          if (interrupted) session.interrupt();
-          session.output$.subscribe({
-            next: (chunk) => {
-              if (lines && chunk.stream === 'stdout') {
-                for (const bytes of lines.push(chunk.bytes)) subscriber.next({ remote: index, stream: 'stdout', bytes });
-              } else subscriber.next({ ...chunk, remote: index });
-            },
-            complete: () => {
-              for (const bytes of lines?.end() ?? []) subscriber.next({ remote: index, stream: 'stdout', bytes });
-              subscriber.complete();
-            },
-          });
+          const follow = (session: HostSessionHandle, mayFallBack: boolean): void => {
+            sessions[index] = session;
+            if (interrupted) session.interrupt();
+            session.output$.subscribe({
+              next: (chunk) => {
+                if (lines && chunk.stream === 'stdout') {
+                  for (const bytes of lines.push(chunk.bytes)) subscriber.next({ remote: index, stream: 'stdout', bytes });
+                } else subscriber.next({ ...chunk, remote: index });
+              },
+              complete: () => {
+                void (async () => {
+                  if (mayFallBack && fallback && !interrupted && !closing && !cancelled) {
+                    const failed = await session.done;
+                    const next = failed.ok ? null : fallback(uri, index, failed);
+                    if (next) {
+                      follow(next, false);
+                      return;
+                    }
+                  }
+                  for (const bytes of lines?.end() ?? []) subscriber.next({ remote: index, stream: 'stdout', bytes });
+                  subscriber.complete();
+                })();
+              },
+            });
+          };
+          follow(startSession(transport, { ...rest, remote: uri, remoteIndex: index, ...(want === undefined ? {} : { wantData: want }) }), true);
         })();
         return () => {
           cancelled = true;
@@ -157,6 +178,7 @@ export function runOnRemotes(uris: readonly string[], options: RunnerOptions): R
       for (const s of sessions) s?.interrupt();
     },
     async close() {
+      closing = true;
       await Promise.all(sessions.map((s) => s?.close()));
     },
   };

@@ -12,17 +12,27 @@
  *   5. run         `… -t 'staprun TMPDIR/MODULE ARGS…'` (the remote picks staprun's path)
  *   6. clean up    `… -t 'rm -r TMPDIR'`, then `… -O exit` (master).
  *
- * One deliberate difference: the master runs in the foreground as our child
+ * Deliberate differences: the master runs in the foreground as our child
  * (`-N -M` without `-f`, ready once its control socket exists), so it is
- * killed with us instead of outliving a crashed host. Every step is bounded.
+ * killed with us instead of outliving a crashed host; every step is bounded;
+ * the run's remote shell leaves its pid in `TMPDIR/.stapflow-staprun.pid`
+ * before `exec`ing staprun, so an interrupt can reach staprun through the
+ * master (`kill -INT`) where stap relies on the terminal's Ctrl-C crossing
+ * `ssh -t`'s pty. `startSshLegacySession` runs the whole sequence as a host
+ * session (see there).
  */
 
 import { spawn } from 'node:child_process';
-import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { Observable, Subject } from 'rxjs';
+import type { GuestHello } from '../../machines/hostSession.js';
+import { onRemote } from '../../protocol/remoteUri.js';
 import { spawnProcess, type ProcessTransport } from '../../transports/processTransport.js';
-import { sshArgv, type SshSpec } from '../../transports/ssh.js';
+import { classifySshExit, sshArgv, sshExitError, type SshSpec } from '../../transports/ssh.js';
+import type { ExitStatus } from '../../transports/transport.js';
+import type { HostSessionHandle, ModuleFile, OutputChunk, SessionResult } from './session.js';
 
 export interface SshLegacyOptions {
   readonly sshCommand?: string;
@@ -51,9 +61,13 @@ export function legacyRunCommand(remoteDir: string, module: string, moduleArgs: 
   return ['staprun', `${remoteDir}/${module}`, ...moduleArgs];
 }
 
+/** The file in the remote temp dir where the legacy run's shell leaves its pid (then `exec`s staprun), for signals. */
+export const LEGACY_PID_FILE = '.stapflow-staprun.pid';
+
 function run(argv: readonly string[], env: NodeJS.ProcessEnv | undefined, timeoutMs: number): Promise<StepResult> {
   return new Promise((resolve, reject) => {
-    const child = spawn(argv[0]!, argv.slice(1), { stdio: ['ignore', 'pipe', 'pipe'], ...(env ? { env } : {}) });
+    // Own process group: a terminal's Ctrl-C must not kill a step (the clean-up steps above all).
+    const child = spawn(argv[0]!, argv.slice(1), { stdio: ['ignore', 'pipe', 'pipe'], detached: true, ...(env ? { env } : {}) });
     let stdout = '';
     let stderr = '';
     child.stdout.setEncoding('utf8').on('data', (s: string) => (stdout += s));
@@ -142,6 +156,7 @@ export class SshLegacyRemote {
   async #openMaster(): Promise<void> {
     const master = await spawnProcess(this.sshArgs(['-N', '-M']) as [string, ...string[]], {
       name: `${this.#uri} (ssh control master)`,
+      ownProcessGroup: true,
       ...(this.#options.env === undefined ? {} : { env: this.#options.env }),
     });
     this.#master = master;
@@ -180,16 +195,48 @@ export class SshLegacyRemote {
     if (r.code !== 0) throw new Error(`failed to copy the module to ${this.#uri} : rc=${String(r.code)}${r.stderr ? `: ${r.stderr.trim()}` : ''}`);
   }
 
+  /** Write `bytes` to a local 0600 file and scp it into the remote temp dir as `name`. */
+  async uploadBytes(bytes: Uint8Array, name: string): Promise<void> {
+    const local = join(this.#localDir, 'upload');
+    writeFileSync(local, bytes, { mode: 0o600 });
+    try {
+      await this.upload(local, name);
+    } finally {
+      rmSync(local, { force: true });
+    }
+  }
+
   /**
    * `ssh -t 'staprun …'`: the running module as a process transport (its
    * output on `incoming$`/`stderr$`, the remote status as `exit`). Not
-   * bounded: it runs as long as the module does; close it to stop.
+   * bounded: it runs as long as the module does; close it (or `signalRun`) to
+   * stop. With a temp dir, the remote shell first leaves its pid in
+   * `TMPDIR/LEGACY_PID_FILE` and then `exec`s the command, so `signalRun`
+   * can reach it. ssh runs in its own process group: a terminal's Ctrl-C is
+   * the host's to forward.
    */
   runCommand(argv: readonly string[]): Promise<ProcessTransport> {
-    return spawnProcess(this.sshArgs(['-t', argv.map(remoteQuote).join(' ')]) as [string, ...string[]], {
+    const command = argv.map(remoteQuote).join(' ');
+    const remote = this.remoteDir === null ? command : `echo $$ > ${remoteQuote(`${this.remoteDir}/${LEGACY_PID_FILE}`)} && exec ${command}`;
+    return spawnProcess(this.sshArgs(['-t', remote]) as [string, ...string[]], {
       name: this.#uri,
+      ownProcessGroup: true,
       ...(this.#options.env === undefined ? {} : { env: this.#options.env }),
     });
+  }
+
+  /**
+   * Send `signal` to the command `runCommand` started, through the master:
+   * `kill -SIG "$(cat TMPDIR/LEGACY_PID_FILE)"`. False when that failed (no
+   * pid yet, the process is gone, the master is gone).
+   */
+  async signalRun(signal: 'INT' | 'HUP' | 'TERM', timeoutMs = 10_000): Promise<boolean> {
+    if (this.remoteDir === null || this.#master === null) return false;
+    const pidFile = remoteQuote(`${this.remoteDir}/${LEGACY_PID_FILE}`);
+    const r = await run(this.sshArgs([`test -s ${pidFile} && kill -${signal} "$(cat ${pidFile})"`]), this.#options.env, Math.min(timeoutMs, this.#timeout)).catch(
+      () => null,
+    );
+    return r !== null && r.code === 0;
   }
 
   /** `rm -r TMPDIR` on the remote (if one was made). */
@@ -211,4 +258,164 @@ export class SshLegacyRemote {
     }
     rmSync(this.#localDir, { recursive: true, force: true });
   }
+}
+
+// ---------------------------------------------------------------------------
+// A whole legacy run as a host session
+
+/**
+ * The release a legacy remote is treated as, as SystemTap does ("all <= 1.3
+ * are approx equal"): no `-R`, no `-r`. It is also the `version` of the
+ * hello a legacy session reports (there is no guest to say hello; machine
+ * and kernel release come from `uname -rm`).
+ */
+export const LEGACY_RELEASE = '1.3';
+
+export interface SshLegacySessionOptions extends SshLegacyOptions {
+  readonly module: ModuleFile;
+  readonly moduleArgs?: readonly string[];
+  /** Called once the module is on the remote (scp gives no progress). */
+  readonly onUploadProgress?: (sent: number, total: number, name: string) => void;
+  /** How long `interrupt()`/`close()` keep trying to signal the remote staprun before closing the ssh session (default 5 s). */
+  readonly signalTimeoutMs?: number;
+}
+
+/**
+ * Whether a failed session over ssh needs SystemTap's legacy mode: it ended
+ * without a hello and ssh exited 127 (the remote command found no `stapsh`).
+ */
+export function needsSshLegacy(failed: SessionResult): boolean {
+  return !failed.ok && failed.hello === null && classifySshExit(failed.exit) === 'no-stapsh';
+}
+
+function messageOf(error: unknown): string {
+  return error instanceof Error ? error.message : String(error);
+}
+
+const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms).unref());
+
+/**
+ * SystemTap's legacy ssh mode as a `HostSessionHandle`: master, `uname -rm`
+ * (→ the hello: version `LEGACY_RELEASE`), `mktemp -d`, scp the module,
+ * `ssh -t 'staprun TMPDIR/MODULE ARGS…'` with its stdout/stderr as
+ * `output$`, then `rm -r TMPDIR` and the master's exit — on every path.
+ *
+ * `done`: `{ ok: true, hello, ended: 'eof', exit }` once staprun ran, `exit`
+ * being ssh's status, i.e. the remote staprun's; `ok: false` (naming the
+ * remote) when a step failed, ssh lost the connection (255) or was killed,
+ * the run was closed by the host, or the temp dir could not be removed.
+ *
+ * There is no `quit` to send: `interrupt()` sends SIGINT to the remote
+ * staprun (what a terminal's Ctrl-C through `ssh -t`'s pty delivers; staprun
+ * then unloads the module, end probes included), `close()` SIGHUP (what a
+ * pty hang-up delivers) and then closes the ssh session. Both go through
+ * the master as `kill -SIG "$(cat TMPDIR/LEGACY_PID_FILE)"`; if that keeps
+ * failing for `signalTimeoutMs`, the ssh session is closed instead. Before
+ * staprun started, either one skips the run (clean-up still happens).
+ */
+export function startSshLegacySession(spec: SshSpec, uri: string, options: SshLegacySessionOptions): HostSessionHandle {
+  const output = new Subject<OutputChunk>();
+  const { module } = options;
+  let remote: SshLegacyRemote | null = null;
+  let running: ProcessTransport | null = null;
+  let runExited = false;
+  let stopRequested: 'interrupt' | 'close' | null = null;
+  let resolveHello!: (h: GuestHello) => void;
+  let rejectHello!: (e: Error) => void;
+  const hello = new Promise<GuestHello>((res, rej) => {
+    resolveHello = res;
+    rejectHello = rej;
+  });
+  hello.catch(() => undefined);
+
+  const signalRun = async (signal: 'INT' | 'HUP'): Promise<void> => {
+    const end = Date.now() + (options.signalTimeoutMs ?? 5_000);
+    while (!runExited && Date.now() < end) {
+      if (await remote?.signalRun(signal, Math.max(1, end - Date.now()))) return;
+      if (runExited) return;
+      await sleep(100);
+    }
+    if (!runExited) await running?.close();
+  };
+
+  const fail = (error: string, h: GuestHello | null, exit: ExitStatus | null = null): SessionResult => ({ ok: false, error: onRemote(error, uri), hello: h, exit });
+
+  const stoppedEarly = (h: GuestHello) =>
+    fail(`${stopRequested === 'close' ? 'closed by the host' : 'interrupted'} before the module ran (ssh legacy mode)`, h);
+
+  const body = async (): Promise<SessionResult> => {
+    let h: GuestHello | null = null;
+    try {
+      remote = await SshLegacyRemote.open(spec, uri, options);
+      h = { version: LEGACY_RELEASE, machine: remote.machine, kernelRelease: remote.release };
+      resolveHello(h);
+      if (stopRequested) return stoppedEarly(h);
+      const dir = await remote.makeTempDir();
+      await remote.uploadBytes(module.bytes, module.name);
+      options.onUploadProgress?.(module.bytes.length, module.bytes.length, module.name);
+      if (stopRequested) return stoppedEarly(h);
+      const proc = await remote.runCommand(legacyRunCommand(dir, module.name, options.moduleArgs ?? []));
+      running = proc;
+      void proc.exit.then(() => (runExited = true));
+      const drained = (source: Observable<Uint8Array>, stream: 'stdout' | 'stderr') =>
+        new Promise<void>((resolve) =>
+          source.subscribe({ next: (bytes) => output.next({ stream, bytes }), complete: resolve, error: () => resolve() }),
+        );
+      // Subscribed in the same tick: nothing of either stream is missed.
+      const both = Promise.all([drained(proc.incoming$, 'stdout'), drained(proc.stderr$, 'stderr')]);
+      // A stop asked for while ssh was starting.
+      if (stopRequested) void signalRun(stopRequested === 'close' ? 'HUP' : 'INT');
+      const exit = await proc.exit;
+      await Promise.race([both, sleep(2_000)]);
+      await proc.close();
+      if (stopRequested === 'close') return fail('closed by the host', h, exit);
+      if (exit.code === null) return fail(`ssh was killed by ${exit.signal ?? 'a signal'} (ssh legacy mode)`, h, exit);
+      const lost = classifySshExit(exit) === 'connection-failed' ? sshExitError(exit, uri) : null;
+      if (lost) return { ok: false, error: lost.message, hello: h, exit };
+      return { ok: true, hello: h, ended: 'eof', exit };
+    } catch (error) {
+      return fail(messageOf(error), h);
+    }
+  };
+
+  const sequence = async (): Promise<SessionResult> => {
+    let result = await body();
+    // Clean up on every path: rm -r the temp dir, then the master.
+    const r = remote as SshLegacyRemote | null;
+    if (r) {
+      try {
+        await r.removeTempDir();
+      } catch (error) {
+        // A run that went well but left its temp dir behind is a failure, as in stap.
+        if (result.ok) result = fail(messageOf(error), result.hello, result.exit);
+      }
+      await r.close().catch(() => undefined);
+    }
+    return result;
+  };
+
+  const finished = sequence().then((result) => {
+    if (result.ok) resolveHello(result.hello);
+    else rejectHello(new Error(result.error));
+    output.complete();
+    return result;
+  });
+
+  return {
+    hello,
+    output$: output.asObservable(),
+    done: finished,
+    interrupt: () => {
+      if (stopRequested) return;
+      stopRequested = 'interrupt';
+      if (running && !runExited) void signalRun('INT');
+    },
+    close: async () => {
+      if (stopRequested !== 'close') {
+        stopRequested = 'close';
+        if (running && !runExited) await signalRun('HUP');
+      }
+      await finished;
+    },
+  };
 }

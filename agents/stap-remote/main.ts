@@ -6,6 +6,10 @@
  * carries it (spawned guests, ssh), 0 for a completed session where it is
  * unknowable (sockets), 1 with a message for a failed one; with several
  * remotes the first failure wins.
+ *
+ * ssh remotes use the system ssh (`--ssh-config FILE` passes `-F FILE` to
+ * it, and to scp); one without `stapsh` on its PATH (ssh exits 127 before a
+ * hello) is run in SystemTap's legacy mode instead (`startSshLegacySession`).
  */
 
 import { readFileSync } from 'node:fs';
@@ -15,6 +19,7 @@ import { Command, InvalidArgumentError } from 'commander';
 import { parseRemote, type RemoteSpec } from '../../protocol/remoteUri.js';
 import { connectRemote } from '../host/connect.js';
 import { runOnRemotes } from '../host/runner.js';
+import { needsSshLegacy, startSshLegacySession } from '../host/sshLegacy.js';
 import { sshExitError } from '../../transports/ssh.js';
 
 interface CliOptions {
@@ -22,6 +27,7 @@ interface CliOptions {
   remotePrefix: boolean;
   verbose: number;
   stapsh?: string;
+  sshConfig?: string;
   timeout: number;
 }
 
@@ -40,6 +46,7 @@ export async function main(argv: readonly string[]): Promise<number> {
     .option('--remote-prefix', 'prefix each stdout line with the remote index, "N: "', false)
     .option('-v, --verbose', 'more output; each extra -v asks the guest for option verbose', (_: string, n: number) => n + 1, 0)
     .option('--stapsh <CMD>', "the guest for stapsh: remotes, split like shell words (default: stapflow's own stapsh)")
+    .option('--ssh-config <FILE>', 'ssh configuration for ssh remotes: passed as -F FILE to ssh (and scp in legacy mode)')
     .option('--timeout <S>', 'bound on every wait for a guest reply, in seconds', seconds, 30)
     .exitOverride()
     .configureOutput({ writeErr: (s) => process.stderr.write(s) })
@@ -71,8 +78,14 @@ export async function main(argv: readonly string[]): Promise<number> {
     process.stderr.write(`stap-remote: cannot read module ${modulePath}: ${(error as Error).message}\n`);
     return 1;
   }
+  const module = { name: basename(modulePath), bytes };
+  const extraSshArgs = o.sshConfig === undefined ? [] : ['-F', o.sshConfig];
+  const onUploadProgress = process.stderr.isTTY
+    ? (sent: number, total: number, name: string) =>
+        process.stderr.write(`\r${name}: ${Math.floor((100 * sent) / total)}% of ${total} bytes${sent === total ? '\n' : ''}`)
+    : undefined;
   const runner = runOnRemotes(o.remote, {
-    module: { name: basename(modulePath), bytes },
+    module,
     moduleArgs,
     prefix: o.remotePrefix,
     // As stap: data framing over the channels that do not keep stderr apart.
@@ -80,13 +93,21 @@ export async function main(argv: readonly string[]): Promise<number> {
     verbose: Math.max(0, o.verbose - 1),
     replyTimeoutMs: o.timeout * 1000,
     connect: (uri, index) =>
-      connectRemote(specs[index]!, uri, { ...(o.stapsh ? { stapshCommand: o.stapsh } : {}), verbose: Math.max(0, o.verbose - 1) }),
-    ...(process.stderr.isTTY
-      ? {
-          onUploadProgress: (sent: number, total: number, name: string) =>
-            process.stderr.write(`\r${name}: ${Math.floor((100 * sent) / total)}% of ${total} bytes${sent === total ? '\n' : ''}`),
-        }
-      : {}),
+      connectRemote(specs[index]!, uri, { ...(o.stapsh ? { stapshCommand: o.stapsh } : {}), verbose: Math.max(0, o.verbose - 1), extraSshArgs }),
+    // As stap: an ssh remote without stapsh (exit 127, no hello) runs in legacy mode (scp + ssh -t staprun).
+    fallback: (uri, index, failed) => {
+      const spec = specs[index]!;
+      if (spec.kind !== 'ssh' || !needsSshLegacy(failed)) return null;
+      if (o.verbose > 0) process.stderr.write(`stap-remote: no stapsh on remote '${uri}', using ssh legacy mode\n`);
+      return startSshLegacySession(spec, uri, {
+        module,
+        moduleArgs,
+        extraSshArgs,
+        stepTimeoutMs: o.timeout * 1000,
+        ...(onUploadProgress ? { onUploadProgress } : {}),
+      });
+    },
+    ...(onUploadProgress ? { onUploadProgress } : {}),
   });
   let interrupts = 0;
   const onSigint = () => {

@@ -17,7 +17,15 @@ import { release as osRelease, tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { startSession, type OutputChunk } from '../../agents/host/session.js';
-import { legacyRunCommand, remoteQuote, SshLegacyRemote } from '../../agents/host/sshLegacy.js';
+import { runOnRemotes, type RemoteOutput } from '../../agents/host/runner.js';
+import {
+  LEGACY_RELEASE,
+  legacyRunCommand,
+  needsSshLegacy,
+  remoteQuote,
+  SshLegacyRemote,
+  startSshLegacySession,
+} from '../../agents/host/sshLegacy.js';
 import { concatBytes } from '../../protocol/bytes.js';
 import { ProcessTransport } from '../../transports/processTransport.js';
 import {
@@ -34,6 +42,7 @@ import { inCi } from '../support/realPeers.js';
 
 const REPO = resolve(import.meta.dirname, '../..');
 const OUR_STAPSH = join(REPO, 'bin', 'stapsh.js');
+const STAP_REMOTE = join(REPO, 'bin', 'stap-remote.js');
 const SSHD = '/usr/sbin/sshd';
 const MODULE = { name: 'stap_1234.ko', bytes: new Uint8Array([0x7f, 0x45, 0x4c, 0x46, 0, 1, 2, 3]) };
 
@@ -217,6 +226,44 @@ function stray(tmp: string): string[] {
   return existsSync(tmp) ? readdirSync(tmp).filter((n) => n.startsWith('stapsh.')) : [];
 }
 
+/** The client arguments as an ssh_config file, for `stap-remote --ssh-config FILE`. */
+function sshConfigFile(sshd: Sshd): string {
+  const lines = ['Host *'];
+  for (let i = 0; i < sshd.clientArgs.length; i += 2) {
+    if (sshd.clientArgs[i] === '-o') lines.push(`  ${sshd.clientArgs[i + 1]!.replace('=', ' ')}`);
+  }
+  const file = join(dir, `ssh_config.${sshd.port}`);
+  writeFileSync(file, `${lines.join('\n')}\n`);
+  return file;
+}
+
+/** A PATH dir with no stapsh but a scripted `staprun` (legacy mode's remote). */
+function staprunOnPath(name: string, script: string): string {
+  const pathDir = join(dir, name, 'path');
+  mkdirSync(pathDir, { recursive: true });
+  writeFileSync(join(pathDir, 'staprun'), `#!/bin/sh\n${script}`);
+  chmodSync(join(pathDir, 'staprun'), 0o755);
+  return pathDir;
+}
+
+/** Legacy temp dirs (`stapXXXXXX`) left in the remote's TMPDIR. */
+function legacyDirs(tmp: string): string[] {
+  return existsSync(tmp) ? readdirSync(tmp).filter((n) => /^stap[A-Za-z0-9]{6}$/.test(n)) : [];
+}
+
+/** Control masters of ours still running. */
+function masters(): string {
+  return spawnSync('pgrep', ['-f', `ControlPath=.*stapflow-sshctl-`], { encoding: 'utf8' }).stdout.trim();
+}
+
+function writeModule(name: string): string {
+  const path = join(dir, name);
+  writeFileSync(path, MODULE.bytes);
+  return path;
+}
+
+const stapRemote = (...args: string[]) => spawnTracked([process.execPath, STAP_REMOTE, ...args]);
+
 // ---------------------------------------------------------------------------
 // Pure parts
 
@@ -273,6 +320,16 @@ describe('ssh argv and exit statuses', () => {
     expect(sshExitError(255, 'ssh://me@box:22/')?.message).toMatch(/^ssh connection to box failed .* on remote 'ssh:\/\/me@box:22\/'$/);
     expect(sshExitError(127, 'box:2222')).toMatchObject({ kind: 'no-stapsh', host: 'box', remote: 'box:2222' });
     expect(sshHostOfUri('ssh://[::1]:22')).toBe('::1');
+  });
+
+  it('falls back to legacy mode only for a session that ended without a hello and with ssh status 127', () => {
+    const hello = { version: '4.8', machine: 'x86_64', kernelRelease: '6.1.0' };
+    expect(needsSshLegacy({ ok: false, error: 'x', hello: null, exit: { code: 127, signal: null } })).toBe(true);
+    expect(needsSshLegacy({ ok: false, error: 'x', hello: null, exit: { code: 255, signal: null } })).toBe(false);
+    expect(needsSshLegacy({ ok: false, error: 'x', hello, exit: { code: 127, signal: null } })).toBe(false);
+    expect(needsSshLegacy({ ok: true, hello, ended: 'eof', exit: { code: 127, signal: null } })).toBe(false);
+    expect(needsSshLegacy({ ok: false, error: 'x', hello: null, exit: null })).toBe(false);
+    expect(legacyRunCommand('/tmp/stapAB12cd', 'm.ko', ['x=1'])).toEqual(['staprun', '/tmp/stapAB12cd/m.ko', 'x=1']);
   });
 });
 
@@ -441,6 +498,97 @@ describeSsh('ssh scheme against a real sshd', () => {
     // The master is gone with its control socket.
     const masters = spawnSync('pgrep', ['-f', `ControlPath=.*stapflow-sshctl-`], { encoding: 'utf8' }).stdout.trim();
     expect(masters).toBe('');
+  });
+
+  it('stap-remote over ssh:// with stapsh on the remote PATH: output, stderr, and the child status as exit status', async () => {
+    const remote = stapshOnPath('cli-normal', 'echo "args: $*"\necho "to stderr" >&2\nexit 3\n');
+    const sshd = await startSshd([remote.pathDir, '/usr/bin', '/bin']);
+    const module = writeModule('stap_1234.ko');
+    const p = stapRemote(`--remote=${uriOf(sshd.port)}`, '--ssh-config', sshConfigFile(sshd), module, 'x=1');
+    const { code } = await p.wait(30_000);
+    expect(p.stdout()).toBe(`args: -R -r 0:${uriOf(sshd.port)} ./stap_1234.ko x=1\n`);
+    expect(p.stderr()).toBe('to stderr\n');
+    expect(code).toBe(3);
+    await eventually(() => remote.guestPids().every((p) => !alive(p)), 5_000, 'remote guest gone');
+    expect(stray(sshd.tmp)).toEqual([]);
+  });
+
+  it('stap-remote over ssh:// without stapsh: legacy mode runs staprun, carries its status, removes the temp dir and the master', async () => {
+    const pathDir = staprunOnPath('cli-legacy', 'echo "staprun $*"\nod -An -tx1 "$1"\necho "to stderr" >&2\nexit 4\n');
+    const sshd = await startSshd([pathDir, '/usr/bin', '/bin']);
+    const module = writeModule('stap_1234.ko');
+    const p = stapRemote(`--remote=${uriOf(sshd.port)}`, '--ssh-config', sshConfigFile(sshd), '--remote-prefix', module, 'x=a b');
+    const { code } = await p.wait(60_000);
+    // Release "1.3": no -R, no -r; the module by its path in the remote temp dir; stdout prefixed as any remote's.
+    expect(p.stdout()).toMatch(new RegExp(`^0: staprun ${sshd.tmp}/stap[A-Za-z0-9]{6}/stap_1234\\.ko x=a b\\n0:  7f 45 4c 46 00 01 02 03\\n$`));
+    expect(p.stderr()).toBe('to stderr\n');
+    expect(code).toBe(4);
+    expect(legacyDirs(sshd.tmp)).toEqual([]);
+    expect(masters()).toBe('');
+  });
+
+  it('stap-remote in legacy mode: Ctrl-C sends SIGINT to the remote staprun, its last words and status arrive, all is cleaned up', async () => {
+    const pidFile = join(dir, 'cli-legacy-int.pid');
+    const pathDir = staprunOnPath(
+      'cli-legacy-int',
+      `echo $$ > ${pidFile}\ntrap 'echo "got INT"; exit 7' INT\ntrap 'echo "got HUP"; exit 8' HUP\necho ready\nwhile :; do sleep 0.1; done\n`,
+    );
+    const sshd = await startSshd([pathDir, '/usr/bin', '/bin']);
+    const module = writeModule('stap_1234.ko');
+    const p = stapRemote(`--remote=${uriOf(sshd.port)}`, '--ssh-config', sshConfigFile(sshd), module);
+    await p.waitFor('ready', 30_000, 'stdout');
+    const pid = Number(readFileSync(pidFile, 'utf8'));
+    remotePids.push(pid);
+    expect(alive(pid)).toBe(true);
+    expect(legacyDirs(sshd.tmp)).toHaveLength(1);
+    const t0 = Date.now();
+    p.kill('SIGINT');
+    const { code } = await p.wait(15_000);
+    expect(Date.now() - t0).toBeLessThan(5_000);
+    expect(p.stdout()).toBe('ready\ngot INT\n');
+    expect(code).toBe(7);
+    expect(alive(pid)).toBe(false);
+    expect(legacyDirs(sshd.tmp)).toEqual([]);
+    expect(masters()).toBe('');
+  });
+
+  it('runOnRemotes falls back per remote: the legacy session replaces the failed one (hello from uname, release 1.3); close() hangs staprun up', async () => {
+    const pathDir = staprunOnPath('runner-legacy', `trap 'echo "got HUP"; exit 8' HUP\necho ready\nwhile :; do sleep 0.1; done\n`);
+    const sshd = await startSshd([pathDir, '/usr/bin', '/bin']);
+    const uri = uriOf(sshd.port);
+    const failures: boolean[] = [];
+    const runner = runOnRemotes([uri], {
+      module: MODULE,
+      replyTimeoutMs: 20_000,
+      connect: async () => {
+        const t = await connect(sshd);
+        return t;
+      },
+      fallback: (u, index, failed) => {
+        failures.push(needsSshLegacy(failed));
+        return startSshLegacySession({ host: '127.0.0.1', port: sshd.port, user: 'root' }, u, {
+          module: MODULE,
+          extraSshArgs: sshd.clientArgs,
+          stepTimeoutMs: 20_000,
+        });
+      },
+    });
+    const chunks: RemoteOutput[] = [];
+    const completed = new Promise<void>((r) => runner.output$.subscribe({ next: (c) => chunks.push(c), complete: r }));
+    await eventually(() => collect(chunks, 'stdout').toString('latin1').includes('ready'), 30_000, 'legacy output');
+    expect(failures).toEqual([true]);
+    await runner.close();
+    await completed;
+    const { results, firstFailure } = await runner.done;
+    expect(collect(chunks, 'stdout').toString('latin1')).toBe('ready\ngot HUP\n');
+    expect(results).toHaveLength(1);
+    const result = results[0]!.result;
+    expect(result.hello).toEqual({ version: LEGACY_RELEASE, machine: spawnSync('uname', ['-m'], { encoding: 'utf8' }).stdout.trim(), kernelRelease: osRelease() });
+    expect(result).toMatchObject({ ok: false, exit: { code: 8, signal: null } });
+    expect(!result.ok && result.error).toBe(`closed by the host on remote '${uri}'`);
+    expect(firstFailure?.uri).toBe(uri);
+    expect(legacyDirs(sshd.tmp)).toEqual([]);
+    expect(masters()).toBe('');
   });
 
   it('legacy mode: a failing master is a clear, bounded error', async () => {
