@@ -7,12 +7,15 @@
  */
 
 import { spawn } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, rmSync, symlinkSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { latin1 } from '../../protocol/bytes.js';
 import { connectUnix } from '../../transports/unixSocket.js';
 import { startSession } from '../host/session.js';
+import type { TraceEvent } from '../trace/format.js';
+import { createTrace, traceSink } from '../trace/recorder.js';
+import { renderMermaid, renderText } from '../trace/render.js';
 
 const ROOT = resolve(import.meta.dirname, '../../..');
 
@@ -51,6 +54,12 @@ export async function main(): Promise<number> {
   symlinkSync(join(ROOT, 'bin', 'staprun-standin.js'), join(bindir, 'staprun'));
   const sock = join(dir, 'stapsh.sock');
   const t0 = performance.now();
+  const outDir = mkdtempSync(join(tmpdir(), 'stapflow-demo-trace-'));
+  const tracePath = join(outDir, 'session.trace.jsonl');
+  const trace = createTrace({ source: 'npm start' });
+  const events: TraceEvent[] = [];
+  trace.events$.subscribe(traceSink(tracePath, { header: trace.header }));
+  trace.events$.subscribe((e) => events.push(e));
   const stamp = () => `${((performance.now() - t0) / 1000).toFixed(3).padStart(7)}s`;
   const say = (arrow: string, text: string) => process.stderr.write(`${stamp()} ${arrow} ${text}\n`);
 
@@ -67,12 +76,17 @@ export async function main(): Promise<number> {
       const text = latin1(bytes.subarray(0, 120)).replace(/\n/g, '\\n');
       return /^[\x20-\x7e\\]*$/.test(text) ? text : `<${bytes.length} bytes>`;
     };
+    const recorders = trace.recorders('demo', 'host');
     const session = startSession(transport, {
       module: { name: 'stapflow_demo.ko', bytes: sampleModule() },
       remote: `unix:${sock}`,
       wantData: true,
       replyTimeoutMs: 10_000,
-      onWire: (dir, bytes) => say(dir === 'host->guest' ? 'host  → guest:' : 'guest → host :', show(bytes)),
+      inspect: recorders.inspect,
+      onWire: (dir, bytes) => {
+        recorders.onWire(dir, bytes);
+        say(dir === 'host->guest' ? 'host  → guest:' : 'guest → host :', show(bytes));
+      },
     });
     session.output$.subscribe((c) => process.stdout.write(c.bytes));
     const hello = await session.hello;
@@ -88,6 +102,12 @@ export async function main(): Promise<number> {
       return 1;
     }
     say('  ', `session finished (${result.ended === 'quit' ? 'the guest said quit' : 'EOF'}); the exit status is not carried over a socket`);
+    trace.close();
+    writeFileSync(join(outDir, 'session.timeline.txt'), renderText(events, trace.header));
+    writeFileSync(join(outDir, 'session.sequence.mmd'), renderMermaid(events));
+    say('  ', `trace: ${tracePath} (JSONL, docs/trace-format.md)`);
+    say('  ', `rendered: ${join(outDir, 'session.timeline.txt')} and ${join(outDir, 'session.sequence.mmd')} (Mermaid sequence diagram)`);
+    say('  ', `render it again: npx stapsh-trace render ${tracePath} --format text|mermaid`);
     return 0;
   } finally {
     guest.kill('SIGTERM');

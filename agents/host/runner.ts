@@ -23,6 +23,8 @@ export interface RunnerOptions extends Omit<SessionOptions, 'remote' | 'remoteIn
   readonly prefix?: boolean;
   /** Opens the channel to one remote. */
   readonly connect: (uri: string, index: number) => Promise<Transport>;
+  /** Per-remote session hooks (traces, timelines): wire bytes and machine inspection. */
+  readonly hooks?: (uri: string, index: number) => Pick<SessionOptions, 'onWire' | 'inspect'>;
   /**
    * Called when a remote's session failed (not after an interrupt): another
    * session to run in its place, or null to keep the failure. Its output
@@ -122,7 +124,17 @@ export function runOnRemotes(uris: readonly string[], options: RunnerOptions): R
               },
             });
           };
-          follow(startSession(transport, { ...rest, remote: uri, remoteIndex: index, ...(want === undefined ? {} : { wantData: want }) }), true);
+          const { hooks, ...sessionOptions } = rest;
+          follow(
+            startSession(transport, {
+              ...sessionOptions,
+              ...hooks?.(uri, index),
+              remote: uri,
+              remoteIndex: index,
+              ...(want === undefined ? {} : { wantData: want }),
+            }),
+            true,
+          );
         })();
         return () => {
           cancelled = true;

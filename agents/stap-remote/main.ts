@@ -19,6 +19,8 @@ import { Command, InvalidArgumentError } from 'commander';
 import { parseRemote, type RemoteSpec } from '../../protocol/remoteUri.js';
 import { connectRemote } from '../host/connect.js';
 import { runOnRemotes } from '../host/runner.js';
+import { createTrace, traceSink } from '../trace/recorder.js';
+import { renderText } from '../trace/render.js';
 import { needsSshLegacy, startSshLegacySession } from '../host/sshLegacy.js';
 import { sshExitError } from '../../transports/ssh.js';
 
@@ -29,6 +31,8 @@ interface CliOptions {
   stapsh?: string;
   sshConfig?: string;
   timeout: number;
+  trace?: string;
+  timeline: boolean;
 }
 
 function seconds(value: string): number {
@@ -48,6 +52,8 @@ export async function main(argv: readonly string[]): Promise<number> {
     .option('--stapsh <CMD>', "the guest for stapsh: remotes, split like shell words (default: stapflow's own stapsh)")
     .option('--ssh-config <FILE>', 'ssh configuration for ssh remotes: passed as -F FILE to ssh (and scp in legacy mode)')
     .option('--timeout <S>', 'bound on every wait for a guest reply, in seconds', seconds, 30)
+    .option('--trace <FILE>', 'record every frame and state change as a JSONL trace (docs/trace-format.md; 64 MiB cap, rotated)')
+    .option('--timeline', 'print a live text timeline of the session(s) on stderr', false)
     .exitOverride()
     .configureOutput({ writeErr: (s) => process.stderr.write(s) })
     .showHelpAfterError();
@@ -84,7 +90,11 @@ export async function main(argv: readonly string[]): Promise<number> {
     ? (sent: number, total: number, name: string) =>
         process.stderr.write(`\r${name}: ${Math.floor((100 * sent) / total)}% of ${total} bytes${sent === total ? '\n' : ''}`)
     : undefined;
+  const trace = o.trace !== undefined || o.timeline ? createTrace({ source: 'stap-remote' }) : null;
+  if (trace && o.trace !== undefined) trace.events$.subscribe(traceSink(o.trace, { header: trace.header }));
+  if (trace && o.timeline) trace.events$.subscribe((e) => process.stderr.write(renderText([e])));
   const runner = runOnRemotes(o.remote, {
+    ...(trace ? { hooks: (_uri: string, index: number) => trace.recorders(`remote${index}`, 'host') } : {}),
     module,
     moduleArgs,
     prefix: o.remotePrefix,
@@ -142,5 +152,7 @@ export async function main(argv: readonly string[]): Promise<number> {
   } finally {
     process.off('SIGINT', onSigint);
     process.off('SIGTERM', onSigint);
+    // Completing the events flushes and closes the trace file.
+    trace?.close();
   }
 }

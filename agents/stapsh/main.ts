@@ -9,7 +9,9 @@ import type { GuestActor } from '../../machines/guestStapsh.js';
 import { fromFds } from '../../transports/fdTransport.js';
 import { openCharDevice } from '../../transports/charDevice.js';
 import { listenUnix } from '../../transports/unixSocket.js';
-import { ioFromTransports, runGuestSession, type GuestSessionOptions } from '../guest/session.js';
+import { tap } from 'rxjs';
+import { ioFromTransports, runGuestSession, type GuestIo, type GuestSessionOptions } from '../guest/session.js';
+import { createTrace, recordGuestActor, traceSink } from '../trace/recorder.js';
 import { parseStapshArgs, type StapshOptions } from './options.js';
 
 const TERMINATING = ['SIGHUP', 'SIGINT', 'SIGTERM', 'SIGPIPE'] as const;
@@ -24,6 +26,36 @@ function sessionOptions(o: StapshOptions, listening: boolean, onActor?: (a: Gues
     listening,
     limits: { graceMs: o.graceMs, maxUploadTotal: o.maxUploadTotal },
     ...(onActor ? { onActor } : {}),
+  };
+}
+
+/** `--trace FILE`: every session's frames, states and child events into one rotating JSONL file. */
+interface GuestTracing {
+  wrap(io: GuestIo, options: GuestSessionOptions, session: string, mergeStderr: boolean): [GuestIo, GuestSessionOptions];
+  close(): void;
+}
+
+function guestTracing(path: string | null): GuestTracing {
+  if (path === null) return { wrap: (io, options) => [io, options], close: () => undefined };
+  const trace = createTrace({ source: 'stapsh' });
+  trace.events$.subscribe(traceSink(path, { header: trace.header }));
+  return {
+    wrap(io, options, session, mergeStderr) {
+      const rec = trace.recorders(session, 'guest');
+      const tapped: GuestIo = { ...io, incoming$: io.incoming$.pipe(tap((chunk) => rec.onWire('host->guest', chunk))) };
+      return [
+        tapped,
+        {
+          ...options,
+          inspect: rec.inspect,
+          onActor: (actor) => {
+            recordGuestActor(actor, trace.emit, rec.onWire, { session, actor: 'guest', clock: trace.clock, mergeStderr });
+            options.onActor?.(actor);
+          },
+        },
+      ];
+    },
+    close: () => trace.close(),
   };
 }
 
@@ -44,13 +76,19 @@ async function serveStdio(o: StapshOptions): Promise<number> {
   const pending: string[] = [];
   const stop = forwardSignals((signal) => (actor ? actor.send({ type: 'SIGNAL', signal }) : pending.push(signal)));
   try {
+    const tracing = guestTracing(o.trace);
     const out = await runGuestSession(
-      ioFromTransports(main, err),
-      sessionOptions(o, false, (a) => {
-        actor = a;
-        for (const signal of pending.splice(0)) a.send({ type: 'SIGNAL', signal });
-      }),
+      ...tracing.wrap(
+        ioFromTransports(main, err),
+        sessionOptions(o, false, (a) => {
+          actor = a;
+          for (const signal of pending.splice(0)) a.send({ type: 'SIGNAL', signal });
+        }),
+        'stdio',
+        false,
+      ),
     );
+    tracing.close();
     return out.exitCode;
   } finally {
     stop();
@@ -63,7 +101,9 @@ async function servePort(o: StapshOptions, path: string): Promise<number> {
   let actor: GuestActor | null = null;
   const stop = forwardSignals((signal) => actor?.send({ type: 'SIGNAL', signal }));
   try {
-    const out = await runGuestSession(ioFromTransports(port), sessionOptions(o, true, (a) => (actor = a)));
+    const tracing = guestTracing(o.trace);
+    const out = await runGuestSession(...tracing.wrap(ioFromTransports(port), sessionOptions(o, true, (a) => (actor = a)), path, true));
+    tracing.close();
     return out.exitCode;
   } finally {
     stop();
@@ -84,6 +124,7 @@ async function serveUnix(o: StapshOptions, path: string): Promise<number> {
     for (const a of actors) a.send({ type: 'SIGNAL', signal });
     resolveStopped();
   });
+  const tracing = guestTracing(o.trace);
   const subscription = server.connections$.subscribe((conn) => {
     if (stopping) {
       void conn.close();
@@ -91,11 +132,15 @@ async function serveUnix(o: StapshOptions, path: string): Promise<number> {
     }
     let mine: GuestActor | null = null;
     const session = runGuestSession(
-      ioFromTransports(conn),
-      sessionOptions(o, false, (a) => {
-        mine = a;
-        actors.add(a);
-      }),
+      ...tracing.wrap(
+        ioFromTransports(conn),
+        sessionOptions(o, false, (a) => {
+          mine = a;
+          actors.add(a);
+        }),
+        conn.name,
+        true,
+      ),
     )
       .catch((error: unknown) => {
         process.stderr.write(`stapsh: session on ${conn.name} failed: ${String(error)}\n`);
@@ -112,6 +157,7 @@ async function serveUnix(o: StapshOptions, path: string): Promise<number> {
     subscription.unsubscribe();
     await server.close();
     await Promise.allSettled([...sessions]);
+    tracing.close();
     return 0;
   } finally {
     stop();

@@ -1,6 +1,7 @@
 /** The README's runnable examples and `npm start` keep working. */
 import { spawnSync } from 'node:child_process';
-import { resolve } from 'node:path';
+import { readFileSync, rmSync } from 'node:fs';
+import { dirname, join, resolve } from 'node:path';
 import { describe, expect, it } from 'vitest';
 
 const ROOT = resolve(import.meta.dirname, '../..');
@@ -20,5 +21,16 @@ describe('examples', () => {
     expect(r.stdout).toMatch(/end: SIGHUP after \d+ ticks\n$/);
     expect(r.stderr).toContain('session finished (the guest said quit)');
     expect(r.stderr).toContain('guest stopped, temp dirs removed');
+    // It says where the trace and its renderings are; they exist and show the session.
+    const tracePath = /trace: (\S+session\.trace\.jsonl)/.exec(r.stderr)?.[1];
+    expect(tracePath).toBeDefined();
+    const dir = dirname(tracePath!);
+    try {
+      expect(readFileSync(tracePath!, 'utf8').split('\n')[0]).toContain('"type":"header"');
+      expect(readFileSync(join(dir, 'session.timeline.txt'), 'utf8')).toMatch(/host → guest\s+run -R -r 0:unix:\S+ \.\/stapflow_demo\.ko/);
+      expect(readFileSync(join(dir, 'session.sequence.mmd'), 'utf8')).toMatch(/^sequenceDiagram/);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 });
