@@ -1,0 +1,369 @@
+/**
+ * virtio-serial, as it really behaves, with the stand-in
+ * (`agents/virtio/standin.ts`): a pty for the guest (`stapsh -l PORT`), a
+ * unix socket for the host. The port outlives both ends, the host never sees
+ * EOF, stale bytes stay in the port both ways. Our `-l` guest serves one
+ * session and exits; tests restart it as systemd's `Restart=always` would.
+ */
+
+import { mkdirSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { startSession, type OutputChunk } from '../../agents/host/session.js';
+import { startVirtioStandin, type VirtioStandin } from '../../agents/virtio/standin.js';
+import { openCharDevice, type CharDeviceTransport } from '../../transports/charDevice.js';
+import { connectUnix } from '../../transports/unixSocket.js';
+import type { Transport } from '../../transports/transport.js';
+import { concatBytes } from '../../protocol/bytes.js';
+import { alive, eventually, killAll, spawnTracked, type Proc } from '../support/procs.js';
+import { describeReal, fakeKernelTree, inCi, itReal, REAL_STAP, REAL_STAPSH, realPeers, scriptedBindir, strayWorkspaces } from '../support/realPeers.js';
+
+const OUR_STAPSH = resolve(import.meta.dirname, '../../bin/stapsh.js');
+const STANDIN_BIN = resolve(import.meta.dirname, '../../bin/virtio-standin.js');
+const SCRIPT = 'probe begin { printf("hi\\n"); exit() }';
+const MODULE = { name: 'stap_1234.ko', bytes: new Uint8Array([0x7f, 0x45, 0x4c, 0x46, 0, 1, 2, 3, 0x0a, 0x03, 0x11, 0x13, 0x0d, 0x04]) };
+
+const CHILD = `#!/bin/sh
+echo $$ > "$CHILD_PIDDIR/$$"
+echo "child args: $0 $*"
+echo "to stderr" >&2
+trap 'echo "end probe: bye"; exit 0' HUP
+i=0
+while [ $i -lt \${TICKS:-1000} ]; do echo "tick $i"; i=$((i+1)); sleep 0.05; done
+exit \${STATUS:-0}
+`;
+
+let dir: string;
+let bindir: string;
+let piddir: string;
+let guestTmp: string;
+let n = 0;
+const standins: VirtioStandin[] = [];
+const transports: Transport[] = [];
+
+beforeAll(() => {
+  dir = mkdtempSync(join(tmpdir(), 'stapflow-virtio-'));
+  bindir = scriptedBindir(dir, CHILD);
+  piddir = join(dir, 'pids');
+  guestTmp = join(dir, 'guest-tmp');
+  mkdirSync(piddir);
+  mkdirSync(guestTmp);
+});
+afterEach(async () => {
+  killAll();
+  for (const pid of childPids()) {
+    try {
+      process.kill(pid, 'SIGKILL');
+    } catch {
+      // gone
+    }
+  }
+  rmSync(piddir, { recursive: true, force: true });
+  mkdirSync(piddir);
+  await Promise.allSettled(transports.splice(0).map((t) => t.close()));
+  await Promise.allSettled(standins.splice(0).map((s) => s.close()));
+});
+afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+const childPids = () => (piddir ? readdirSync(piddir).map(Number) : []);
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+async function standin(maxBuffered?: number): Promise<VirtioStandin> {
+  const i = ++n;
+  const s = await startVirtioStandin({
+    port: join(dir, `port${i}`),
+    socket: join(dir, `port${i}.sock`),
+    ...(maxBuffered !== undefined ? { maxBuffered } : {}),
+  });
+  standins.push(s);
+  return s;
+}
+
+async function connect(sock: string): Promise<Transport> {
+  const t = await connectUnix(sock, { timeoutMs: 5_000 });
+  transports.push(t);
+  return t;
+}
+
+function guestEnv(extra: NodeJS.ProcessEnv = {}): NodeJS.ProcessEnv {
+  return { ...process.env, TMPDIR: guestTmp, CHILD_PIDDIR: piddir, ...extra };
+}
+
+/** Our guest on the port, as `stapsh@.service` runs it. */
+function ourGuest(port: string, extra: NodeJS.ProcessEnv = {}): Proc {
+  return spawnTracked([process.execPath, OUR_STAPSH, '-l', port, '--bindir', bindir], { env: guestEnv(extra) });
+}
+
+/** SystemTap's guest on the port, with the scripted child bind-mounted over staprun. */
+function realGuest(port: string, extra: NodeJS.ProcessEnv = {}): Proc {
+  const child = join(bindir, 'staprun');
+  return spawnTracked(
+    ['unshare', '-m', 'sh', '-c', 'mount --bind "$0" /usr/bin/staprun && exec "$1" -l "$2"', child, REAL_STAPSH, port],
+    { env: guestEnv(extra) },
+  );
+}
+
+interface HostRun {
+  readonly transport: Transport;
+  readonly session: ReturnType<typeof startSession>;
+  readonly chunks: OutputChunk[];
+  /** Everything the guest side sent, stale bytes included (latin1). */
+  wire(): string;
+  stdout(): string;
+  stderr(): string;
+}
+
+async function host(sock: string, transport?: Transport): Promise<HostRun> {
+  const t = transport ?? (await connect(sock));
+  const chunks: OutputChunk[] = [];
+  let wire = '';
+  const session = startSession(t, {
+    module: MODULE,
+    remote: `unix:${sock}`,
+    replyTimeoutMs: 15_000,
+    onWire: (direction, bytes) => {
+      if (direction === 'guest->host') wire += Buffer.from(bytes).toString('latin1');
+    },
+  });
+  session.output$.subscribe((c) => chunks.push(c));
+  session.done.catch(() => undefined);
+  const text = (stream: 'stdout' | 'stderr') =>
+    Buffer.from(concatBytes(chunks.filter((c) => c.stream === stream).map((c) => c.bytes))).toString('latin1');
+  return { transport: t, session, chunks, wire: () => wire, stdout: () => text('stdout'), stderr: () => text('stderr') };
+}
+
+/** Resolve `p` or reject after `ms`. */
+function within<T>(p: Promise<T>, ms: number, what: string): Promise<T> {
+  return Promise.race([p, sleep(ms).then(() => Promise.reject(new Error(`${what} not within ${ms} ms`)))]);
+}
+
+async function expectComplete(run: HostRun, ticks: number): Promise<void> {
+  const result = await within(run.session.done, 20_000, 'session end');
+  expect(result.ok, result.ok ? '' : result.error).toBe(true);
+  expect(result.ok && result.ended).toBe('quit');
+  const ticksText = Array.from({ length: ticks }, (_, i) => `tick ${i}\n`).join('');
+  expect(run.stdout()).toMatch(new RegExp(`^child args: \\S+/staprun .*\\./stap_1234\\.ko\\n${ticksText}$`));
+  expect(run.stderr()).toBe('to stderr\n');
+}
+
+const socatHere = realPeers().socat;
+const describeSocat = socatHere || inCi() ? describe : describe.skip;
+
+describeSocat('virtio stand-in: the port itself', () => {
+  it('keeps guest output while no host is connected, bounded (oldest dropped, counted), for the next host', async () => {
+    const s = await standin(64);
+    const guest = await openCharDevice(s.port);
+    await guest.write(Buffer.from('A'.repeat(100) + 'B'.repeat(40)));
+    await eventually(() => s.stats().buffered === 64, 2_000, 'buffered');
+    expect(s.stats()).toMatchObject({ buffered: 64, dropped: 76, hostConnected: false });
+    await guest.close(); // the guest goes away: the port and its bytes stay
+    const t = await connect(s.socket);
+    let got = '';
+    t.incoming$.subscribe((b) => (got += Buffer.from(b).toString('latin1')));
+    await eventually(() => got.length === 64, 2_000, 'stale bytes delivered');
+    expect(got).toBe('A'.repeat(24) + 'B'.repeat(40));
+    expect(s.stats()).toMatchObject({ buffered: 0, hostConnected: true, connections: 1 });
+  });
+
+  it("keeps a host's unread bytes for the next guest; neither end sees the other come and go", async () => {
+    const s = await standin();
+    const t = await connect(s.socket);
+    await t.write(Buffer.from('quit\nstale\n'));
+    await t.close(); // this host leaves; no guest has read anything yet
+    const guest1 = await openCharDevice(s.port);
+    let got = '';
+    guest1.incoming$.subscribe((b) => (got += Buffer.from(b).toString('latin1')));
+    await eventually(() => got === 'quit\nstale\n', 2_000, 'host bytes reach the later guest');
+    // A second host writes; the first guest leaves before reading it.
+    guest1.pause();
+    const t2 = await connect(s.socket);
+    let got2 = '';
+    let completed2 = false;
+    t2.incoming$.subscribe({ next: (b) => (got2 += Buffer.from(b).toString('latin1')), complete: () => (completed2 = true) });
+    await guest1.close();
+    await t2.write(Buffer.from('for the next guest\n'));
+    await sleep(200);
+    expect(completed2).toBe(false); // the guest went away: no EOF for the host
+    const guest2 = await openCharDevice(s.port);
+    let got3 = '';
+    guest2.incoming$.subscribe((b) => (got3 += Buffer.from(b).toString('latin1')));
+    await eventually(() => got3 === 'for the next guest\n', 2_000, 'bytes kept across guests');
+    await guest2.write(Buffer.from('hello host\n'));
+    await eventually(() => got2 === 'hello host\n', 2_000, 'guest to host');
+    await guest2.close();
+    await sleep(100);
+    expect(completed2).toBe(false);
+  });
+
+  it('serves one host at a time: a second one waits (queued) and gets what the guest wrote after the first left', async () => {
+    const s = await standin();
+    const guest = await openCharDevice(s.port);
+    let fromHosts = '';
+    guest.incoming$.subscribe((b) => (fromHosts += Buffer.from(b).toString('latin1')));
+    const t1 = await connect(s.socket);
+    let got1 = '';
+    t1.incoming$.subscribe((b) => (got1 += Buffer.from(b).toString('latin1')));
+    await eventually(() => s.stats().hostConnected, 2_000, 'first host');
+    const t2 = await connect(s.socket);
+    let got2 = '';
+    t2.incoming$.subscribe((b) => (got2 += Buffer.from(b).toString('latin1')));
+    await t2.write(Buffer.from('from the second\n'));
+    await eventually(() => s.stats().queued === 1, 2_000, 'second host queued');
+    await guest.write(Buffer.from('one\n'));
+    await eventually(() => got1 === 'one\n', 2_000, 'first host served');
+    await sleep(100);
+    expect(got2).toBe('');
+    expect(fromHosts).toBe('');
+    await t1.close();
+    // Until the stand-in has seen the first host go, output is still sent its way (and lost), as with QEMU.
+    await eventually(() => s.stats().connections === 2, 2_000, 'second host taken from the queue');
+    await guest.write(Buffer.from('two\n'));
+    await eventually(() => got2 === 'two\n', 2_000, 'second host served after the first left');
+    await eventually(() => fromHosts === 'from the second\n', 2_000, "second host's bytes reach the guest");
+    expect(s.stats()).toMatchObject({ connections: 2, queued: 0 });
+    await guest.close();
+  });
+
+  it('the CLI: --help, and close removes the port and the socket', async () => {
+    const help = spawnTracked([process.execPath, STANDIN_BIN, '--help']);
+    expect((await help.wait(10_000)).code).toBe(0);
+    expect(help.stdout()).toContain('usage: virtio-standin --port PATH --socket PATH');
+    const port = join(dir, 'cli-port');
+    const sock = join(dir, 'cli.sock');
+    const cli = spawnTracked([process.execPath, STANDIN_BIN, '--port', port, '--socket', sock]);
+    await cli.waitFor('virtio-standin: port', 10_000, 'stderr');
+    const t = await connect(sock);
+    let got = '';
+    t.incoming$.subscribe((b) => (got += Buffer.from(b).toString('latin1')));
+    const guest: CharDeviceTransport = await openCharDevice(port);
+    await guest.write(Buffer.from('via cli\n'));
+    await eventually(() => got === 'via cli\n', 2_000, 'relayed');
+    await guest.close();
+    cli.kill('SIGTERM');
+    expect((await cli.wait(10_000)).code).toBe(0);
+    expect(readdirSync(dir)).not.toContain('cli-port');
+    expect(readdirSync(dir)).not.toContain('cli.sock');
+  });
+});
+
+describeSocat('virtio stand-in: our host and our guest', () => {
+  it('(a) complete sessions back to back, the guest restarted between them as Restart=always does', async () => {
+    const s = await standin();
+    for (let round = 0; round < 2; round++) {
+      const guest = ourGuest(s.port, { TICKS: '3', STATUS: '0' });
+      const run = await host(s.socket);
+      await expectComplete(run, 3);
+      expect((await guest.wait(10_000)).code).toBe(0);
+      await run.session.close();
+    }
+    expect(s.stats().connections).toBe(2);
+    await eventually(() => strayWorkspaces(guestTmp).length === 0, 2_000, 'temp dirs removed');
+  });
+
+  it('(d) stale bytes from dead sessions in both directions: the next session still completes', async () => {
+    const s = await standin();
+
+    // Dead session 1, the guest dies: it is stopped, the host's Ctrl-C (`quit`)
+    // and more lands in the port unread, the host goes, the guest is killed.
+    const guestA = ourGuest(s.port);
+    const run1 = await host(s.socket);
+    await eventually(() => run1.stdout().includes('tick 2'), 15_000, 'session 1 running');
+    guestA.kill('SIGSTOP');
+    await sleep(100);
+    run1.session.interrupt();
+    await run1.transport.write(Buffer.from('option verbose\nnot a command\n'));
+    await sleep(100);
+    await run1.session.close();
+    guestA.kill('SIGKILL');
+    await guestA.wait(5_000);
+    for (const pid of childPids()) process.kill(pid, 'SIGKILL');
+
+    // Dead session 2, the host dies: the next guest ignores the stale lines
+    // before its first `stap`, runs a session, its host vanishes mid-stream,
+    // the guest goes on writing (kept by the port), then is killed.
+    const guestB = ourGuest(s.port);
+    const run2 = await host(s.socket);
+    const hello2 = await within(run2.session.hello, 15_000, 'hello 2');
+    expect(hello2.version).toMatch(/^\d/);
+    await eventually(() => run2.stdout().includes('tick 2'), 15_000, 'session 2 running');
+    await run2.transport.close();
+    await eventually(() => s.stats().buffered > 200, 10_000, 'guest output kept while no host');
+    guestB.kill('SIGKILL');
+    await guestB.wait(5_000);
+    const stale = s.stats().buffered;
+
+    // The next session: stale output first, then a proper hello.
+    const guestC = ourGuest(s.port, { TICKS: '2' });
+    const run3 = await host(s.socket);
+    await expectComplete(run3, 2);
+    expect(run3.wire().length).toBeGreaterThan(stale);
+    expect(run3.wire().slice(0, stale)).toMatch(/^data stdout \d+\ntick \d+\n/);
+    expect((await guestC.wait(10_000)).code).toBe(0);
+  });
+
+  it('(e) a restarting guest: the host sees no EOF, and a host that came first is answered by the next guest', async () => {
+    const s = await standin();
+    const t = await connect(s.socket);
+    let completed = false;
+    t.incoming$.subscribe({ complete: () => (completed = true), error: () => (completed = true) });
+    for (let i = 0; i < 2; i++) {
+      const g = ourGuest(s.port);
+      await sleep(300);
+      g.kill('SIGTERM');
+      await g.wait(10_000);
+    }
+    await sleep(200);
+    expect(completed).toBe(false);
+    await t.close();
+
+    // The host connects and sends its `stap` while no guest runs; the guest
+    // starts a second later (RestartSec=1) and finds it waiting in the port.
+    const run = await host(s.socket);
+    await sleep(1_000);
+    const guest = ourGuest(s.port, { TICKS: '2' });
+    await expectComplete(run, 2);
+    expect((await guest.wait(10_000)).code).toBe(0);
+  });
+});
+
+describeReal('virtio stand-in with SystemTap 4.8', () => {
+  let tree: string;
+  beforeAll(() => {
+    tree = fakeKernelTree(dir);
+  });
+
+  itReal('(b) real stap drives our stapsh -l through the port, twice, the guest restarted in between', async () => {
+    const s = await standin();
+    for (let round = 0; round < 2; round++) {
+      const guest = ourGuest(s.port, { TICKS: '2', STATUS: '0' });
+      const stap = spawnTracked([REAL_STAP, '--runtime=bpf', '-r', tree, `--remote=unix:${s.socket}`, '-e', SCRIPT], {
+        env: { ...process.env, HOME: dir },
+      });
+      const { code } = await stap.wait(45_000);
+      expect(code, stap.stderr()).toBe(0);
+      expect(stap.stdout()).toMatch(/child args: \S+\/stapbpf \.\/stap_\d+\.bo\ntick 0\ntick 1\n$/);
+      expect(stap.stderr()).toContain('to stderr\n');
+      expect((await guest.wait(10_000)).code).toBe(0);
+    }
+  }, 120_000);
+
+  itReal("(c) our host drives SystemTap's stapsh -l on the port", async () => {
+    const s = await standin();
+    const guest = realGuest(s.port, { TICKS: '3', STATUS: '0' });
+    // SystemTap's -l guest opens the port, makes its temp dir, then sleeps
+    // (2 s at a time) until a SIGIO, which a pty raises only for NEW input:
+    // a `stap` line already waiting in the port would go unanswered until
+    // more bytes came. So the host connects once the guest is waiting.
+    await eventually(() => strayWorkspaces(guestTmp).length > 0, 10_000, "SystemTap's guest up");
+    await sleep(200);
+    const run = await host(s.socket);
+    const result = await within(run.session.done, 20_000, 'session end');
+    expect(result.ok, result.ok ? '' : result.error).toBe(true);
+    expect(result.ok && result.hello.version).toBe('4.8');
+    expect(run.stdout()).toMatch(/^child args: \S+\/staprun .*\.\/stap_1234\.ko\ntick 0\ntick 1\ntick 2\n$/);
+    expect(run.stderr()).toContain('to stderr\n');
+    await guest.wait(10_000).catch(() => undefined);
+    for (const pid of childPids()) expect(alive(pid)).toBe(false);
+  });
+});
