@@ -111,6 +111,20 @@ function debugBytes(text: string): Uint8Array {
   return utf8(`stapsh: ${text}\n`);
 }
 
+/**
+ * In listening mode, a line that is not a `stap` command but ends in one:
+ * bytes a dead session left without a newline, glued to the next hello
+ * (SystemTap's guest ignores such a line and the host waits forever).
+ */
+function helloSuffix(line: Uint8Array): Uint8Array | null {
+  if (parseCommandLine(line).command === 'stap') return null;
+  const text = latin1(line);
+  const at = text.search(/stap([ \t\r][^\n]*)?$/);
+  if (at <= 0) return null;
+  const suffix = line.subarray(at);
+  return parseCommandLine(suffix).command === 'stap' ? suffix : null;
+}
+
 /** Placeholder workspace actors: an embedder provides the real ones. */
 const writeFileNotProvided = fromPromise<void, { name: string; chunks: readonly Uint8Array[] }>(async () => {
   throw new Error('No workspace provided');
@@ -131,6 +145,7 @@ export const guestStapsh = setup({
     child: staprunChild,
   },
   guards: {
+    gluedHello: ({ context, event }) => context.awaitingStap && event.type === 'LINE' && helloSuffix(event.bytes) !== null,
     ignoredBeforeHello: ({ context, event }) =>
       context.awaitingStap && event.type === 'LINE' && parseCommandLine(event.bytes).command !== 'stap',
     isQuit: ({ event }) => event.type === 'LINE' && parseCommandLine(event.bytes).command === 'quit',
@@ -213,6 +228,11 @@ export const guestStapsh = setup({
         case 'unknown':
           return; // SystemTap's guest answers unknown words with silence
       }
+    }),
+    answerGluedHello: enqueueActions(({ context, enqueue }) => {
+      enqueue.assign({ awaitingStap: false });
+      if (context.verbose > 0) enqueue.emit({ type: 'wire', stream: 'stderr', bytes: debugBytes(`reply: ${context.hello}`) });
+      enqueue.emit({ type: 'wire', stream: 'stdout', bytes: utf8(`${context.hello}\n`) });
     }),
     debugIgnored: enqueueActions(({ context, event, enqueue }) => {
       if (context.verbose > 0 && event.type === 'LINE') {
@@ -326,6 +346,8 @@ export const guestStapsh = setup({
     ready: {
       on: {
         LINE: [
+          // A stale partial line from a dead session glued to the hello: answer the hello.
+          { guard: 'gluedHello', actions: ['debugIgnored', 'answerGluedHello'] },
           { guard: 'ignoredBeforeHello', actions: 'debugIgnored' },
           { guard: 'isQuit', target: 'ending', actions: ['handleLine', 'endBy'] },
           { target: 'dispatch', actions: 'handleLine' },

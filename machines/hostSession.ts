@@ -82,7 +82,12 @@ export interface HostContext {
   readonly ended: 'quit' | 'eof' | null;
 }
 
-const HELLO = /^stapsh (\S+) (\S+) (\S+)$/;
+/**
+ * The guest's hello. Not anchored at the start: on a channel that keeps a
+ * dead session's bytes (virtio-serial), a partial stale line can be glued
+ * in front of it.
+ */
+const HELLO = /stapsh (\S+) (\S+) (\S+)$/;
 
 /** Placeholder: the embedder provides how file bytes are written to the channel. */
 const sendFileNotProvided = fromPromise<void, { spec: UploadSpec }>(async () => {

@@ -166,3 +166,15 @@ describe('guestStapsh sessions', () => {
     expect(r.exitCode).toBe(0);
   });
 });
+
+describe('stale bytes glued to the hello (listening mode)', () => {
+  it('answers a hello that follows a partial stale line on the same line', async () => {
+    const r = await runMemoryGuest([utf8('tick 4stap 4.8\nfile 1 a\nz')], { listening: true });
+    expect(r.stdout).toBe(`${HELLO_48}OK\n`);
+  });
+
+  it('still ignores lines that merely mention stap', async () => {
+    const r = await runMemoryGuest([utf8('restap-ish words\nstapler 1\nstap\n')], { listening: true });
+    expect(r.stdout).toBe(HELLO_48);
+  });
+});

@@ -129,7 +129,8 @@ describe('host failures are clear and bounded', () => {
 
   it('stale lines before the hello are skipped; a bare data line after run is a clear error', async () => {
     const { sock, server } = await fakeGuest('bare', (write, line) => {
-      if (line.startsWith('stap ')) write('garbage from an old session\ndata stdout 3\nstapsh 4.8 x86_64 6.1\n');
+      // Stale lines, and a partial stale line glued in front of the hello.
+      if (line.startsWith('stap ')) write('garbage from an old session\ndata stdout 3\ntick 4stapsh 4.8 x86_64 6.1\n');
       // The module's payload has no newline, so it prefixes the run line here.
       else if (line.includes('run ')) write('OK\ndata\n');
       else if (line.startsWith('option') || line.startsWith('file')) write('OK\n');
