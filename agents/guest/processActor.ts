@@ -85,6 +85,26 @@ export function nodeProcessActor(options: ProcessActorOptions = {}) {
     let open = 2;
     let exit: ChildExit | null = null;
     let drainTimer: NodeJS.Timeout | undefined;
+    let pausedPipes = 0;
+
+    /**
+     * After the child exits, its pipes may stay open because a grandchild
+     * holds them: give up on them after `drainMs` of silence. The bound
+     * counts only idle time: while output still flows, or waits for the
+     * host to read it (paused for backpressure), nothing is cut off.
+     */
+    const armDrain = () => {
+      if (exit === null || finished) return;
+      if (drainTimer) clearTimeout(drainTimer);
+      drainTimer = undefined;
+      if (pausedPipes > 0) return;
+      drainTimer = setTimeout(() => {
+        child.stdout?.destroy();
+        child.stderr?.destroy();
+        finish();
+      }, drainMs);
+      drainTimer.unref();
+    };
 
     const finish = () => {
       if (finished || exit === null) return;
@@ -113,8 +133,14 @@ export function nodeProcessActor(options: ProcessActorOptions = {}) {
         const wait = options.gate?.backlog();
         if (wait) {
           pipe.pause();
-          void wait.then(() => pipe.resume());
+          pausedPipes += 1;
+          void wait.then(() => {
+            pausedPipes -= 1;
+            pipe.resume();
+            armDrain();
+          });
         }
+        armDrain();
       });
       pipe.once('close', () => {
         open -= 1;
@@ -127,15 +153,7 @@ export function nodeProcessActor(options: ProcessActorOptions = {}) {
           ? { kind: 'signalled', signal, number: constants.signals[signal] ?? 0 }
           : { kind: 'exited', code: code ?? 0 };
       if (open === 0) finish();
-      else {
-        // A grandchild may hold the pipes open: don't wait for it forever.
-        drainTimer = setTimeout(() => {
-          child.stdout?.destroy();
-          child.stderr?.destroy();
-          finish();
-        }, drainMs);
-        drainTimer.unref();
-      }
+      else armDrain();
     });
 
     receive((command) => {

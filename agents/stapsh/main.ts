@@ -35,10 +35,10 @@ interface GuestTracing {
   close(): void;
 }
 
-function guestTracing(path: string | null): GuestTracing {
+function guestTracing(path: string | null, maxBytes: number): GuestTracing {
   if (path === null) return { wrap: (io, options) => [io, options], close: () => undefined };
   const trace = createTrace({ source: 'stapsh' });
-  trace.events$.subscribe(traceSink(path, { header: trace.header }));
+  trace.events$.subscribe(traceSink(path, { header: trace.header, maxBytes }));
   return {
     wrap(io, options, session, mergeStderr) {
       const rec = trace.recorders(session, 'guest');
@@ -76,7 +76,7 @@ async function serveStdio(o: StapshOptions): Promise<number> {
   const pending: string[] = [];
   const stop = forwardSignals((signal) => (actor ? actor.send({ type: 'SIGNAL', signal }) : pending.push(signal)));
   try {
-    const tracing = guestTracing(o.trace);
+    const tracing = guestTracing(o.trace, o.traceMaxBytes);
     const out = await runGuestSession(
       ...tracing.wrap(
         ioFromTransports(main, err),
@@ -101,7 +101,7 @@ async function servePort(o: StapshOptions, path: string): Promise<number> {
   let actor: GuestActor | null = null;
   const stop = forwardSignals((signal) => actor?.send({ type: 'SIGNAL', signal }));
   try {
-    const tracing = guestTracing(o.trace);
+    const tracing = guestTracing(o.trace, o.traceMaxBytes);
     const out = await runGuestSession(...tracing.wrap(ioFromTransports(port), sessionOptions(o, true, (a) => (actor = a)), path, true));
     tracing.close();
     return out.exitCode;
@@ -124,7 +124,7 @@ async function serveUnix(o: StapshOptions, path: string): Promise<number> {
     for (const a of actors) a.send({ type: 'SIGNAL', signal });
     resolveStopped();
   });
-  const tracing = guestTracing(o.trace);
+  const tracing = guestTracing(o.trace, o.traceMaxBytes);
   const subscription = server.connections$.subscribe((conn) => {
     if (stopping) {
       void conn.close();

@@ -12,6 +12,8 @@ export interface StapshOptions {
   readonly bindir: string;
   readonly release: string;
   readonly trace: string | null;
+  /** Size cap of each trace file before rotation (FILE.1 … FILE.3). */
+  readonly traceMaxBytes: number;
   readonly graceMs: number;
   readonly maxUploadTotal: number;
 }
@@ -33,7 +35,8 @@ export function parseStapshArgs(argv: readonly string[], env: NodeJS.ProcessEnv 
     .option('--listen <unix:PATH>', 'serve each connection on a unix socket as an independent session, until SIGTERM')
     .option('--bindir <DIR>', 'where staprun, stapdyn and stapbpf are executed from (env STAPSH_BINDIR)', env.STAPSH_BINDIR ?? '/usr/bin')
     .option('--protocol-version <V>', 'behave as SystemTap release V (hello version, commands, options)', NEWEST_RELEASE)
-    .option('--trace <FILE>', 'record a JSONL trace of the session(s)')
+    .option('--trace <FILE>', 'record a JSONL trace of the session(s) (docs/trace-format.md)')
+    .option('--trace-max-bytes <BYTES>', 'size cap of the trace file before it rotates (keeps 3 old files)', positiveInt, 64 * 1024 * 1024)
     .option('--grace <MS>', 'how long a hung-up child may run before SIGKILL', positiveInt, 10_000)
     .option('--max-upload <BYTES>', 'cumulative upload cap per session', positiveInt, 256_000_000)
     .exitOverride()
@@ -47,6 +50,7 @@ export function parseStapshArgs(argv: readonly string[], env: NodeJS.ProcessEnv 
     bindir: string;
     protocolVersion: string;
     trace?: string;
+    traceMaxBytes: number;
     grace: number;
     maxUpload: number;
   }>();
@@ -63,6 +67,7 @@ export function parseStapshArgs(argv: readonly string[], env: NodeJS.ProcessEnv 
     bindir: o.bindir,
     release: o.protocolVersion,
     trace: o.trace ?? null,
+    traceMaxBytes: o.traceMaxBytes,
     graceMs: o.grace,
     maxUploadTotal: o.maxUpload,
   };

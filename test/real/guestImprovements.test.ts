@@ -102,6 +102,24 @@ describe('our guest, as a process', () => {
     expect(p.stdout()).toMatch(/data stdout 15\nend probe: bye\nquit\n$/);
   });
 
+  it('loses nothing when the host stops reading for longer than the drain bound after the child exited', async () => {
+    const slowDir = join(dir, 'slow');
+    const slowBin = scriptedBindir(slowDir, '#!/bin/sh\nexec head -c 8388608 /dev/zero\n');
+    const p = spawnTracked([process.execPath, OUR_STAPSH, '--bindir', slowBin, '--protocol-version', '4.8'], { env: env() });
+    let received = 0;
+    p.child.stdout!.removeAllListeners('data');
+    p.child.stdout!.pause();
+    p.child.stdin!.write('option data\nrun\n');
+    // The child is done long before this; the guest must hold its output, not drop it after 2 s.
+    await new Promise((r) => setTimeout(r, 3_000));
+    p.child.stdout!.on('data', (c: Buffer) => (received += c.length));
+    p.child.stdout!.resume();
+    const { code } = await p.wait(20_000);
+    expect(code).toBe(0);
+    const framing = 'OK\nOK\nquit\n'.length;
+    expect(received - framing).toBeGreaterThan(8388608);
+  });
+
   it('SIGKILLs a child that ignores SIGHUP after the grace period, and cleans up', async () => {
     const p = ours('--grace', '300');
     p.child.stdin!.write('run deaf\n');
