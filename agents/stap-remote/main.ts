@@ -21,6 +21,9 @@ import { connectRemote } from '../host/connect.js';
 import { runOnRemotes } from '../host/runner.js';
 import { createTrace, traceSink } from '../trace/recorder.js';
 import { renderText } from '../trace/render.js';
+import { createWebSocketInspector } from '@statelyai/inspect';
+import type { InspectionEvent } from 'xstate';
+import type { SessionOptions } from '../host/session.js';
 import { needsSshLegacy, startSshLegacySession } from '../host/sshLegacy.js';
 import { sshExitError } from '../../transports/ssh.js';
 
@@ -33,6 +36,7 @@ interface CliOptions {
   timeout: number;
   trace?: string;
   timeline: boolean;
+  inspect?: string | boolean;
 }
 
 function seconds(value: string): number {
@@ -54,6 +58,10 @@ export async function main(argv: readonly string[]): Promise<number> {
     .option('--timeout <S>', 'bound on every wait for a guest reply, in seconds', seconds, 30)
     .option('--trace <FILE>', 'record every frame and state change as a JSONL trace (docs/trace-format.md; 64 MiB cap, rotated)')
     .option('--timeline', 'print a live text timeline of the session(s) on stderr', false)
+    .option(
+      '--inspect [URL]',
+      "send the machines' XState inspection events to a WebSocket inspector (Stately's; default ws://localhost:8080)",
+    )
     .exitOverride()
     .configureOutput({ writeErr: (s) => process.stderr.write(s) })
     .showHelpAfterError();
@@ -93,8 +101,26 @@ export async function main(argv: readonly string[]): Promise<number> {
   const trace = o.trace !== undefined || o.timeline ? createTrace({ source: 'stap-remote' }) : null;
   if (trace && o.trace !== undefined) trace.events$.subscribe(traceSink(o.trace, { header: trace.header }));
   if (trace && o.timeline) trace.events$.subscribe((e) => process.stderr.write(renderText([e])));
+  const inspector =
+    o.inspect === undefined || o.inspect === false
+      ? null
+      : createWebSocketInspector({ url: typeof o.inspect === 'string' ? o.inspect : 'ws://localhost:8080' });
+  const hooks = (_uri: string, index: number): Pick<SessionOptions, 'onWire' | 'inspect'> => {
+    const recorders = trace?.recorders(`remote${index}`, 'host');
+    // XState's inspect hook is a function or an observer (Stately's inspector gives an observer).
+    const sinks: ((e: InspectionEvent) => void)[] = [];
+    if (recorders) sinks.push(recorders.inspect);
+    if (inspector) {
+      const target = inspector.inspect as unknown as ((e: InspectionEvent) => void) | { next?: (e: InspectionEvent) => void };
+      sinks.push((e) => (typeof target === 'function' ? target(e) : target.next?.(e)));
+    }
+    return {
+      ...(recorders ? { onWire: recorders.onWire } : {}),
+      ...(sinks.length > 0 ? { inspect: (e: InspectionEvent) => sinks.forEach((f) => f(e)) } : {}),
+    };
+  };
   const runner = runOnRemotes(o.remote, {
-    ...(trace ? { hooks: (_uri: string, index: number) => trace.recorders(`remote${index}`, 'host') } : {}),
+    ...(trace || inspector ? { hooks } : {}),
     module,
     moduleArgs,
     prefix: o.remotePrefix,
@@ -154,5 +180,6 @@ export async function main(argv: readonly string[]): Promise<number> {
     process.off('SIGTERM', onSigint);
     // Completing the events flushes and closes the trace file.
     trace?.close();
+    inspector?.stop();
   }
 }
