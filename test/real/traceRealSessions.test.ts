@@ -1,0 +1,39 @@
+/** Traces of real sessions render in every format: our host with SystemTap's stapsh 4.8. */
+import { spawnSync } from 'node:child_process';
+import { chmodSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { afterAll, beforeAll, expect } from 'vitest';
+import { describeReal, itReal, REAL_STAPSH } from '../support/realPeers.js';
+
+const ROOT = resolve(import.meta.dirname, '../..');
+const FORMATS = ['text', 'mermaid'] as const;
+let dir: string;
+
+beforeAll(() => {
+  dir = mkdtempSync(join(tmpdir(), 'stapflow-realtrace-'));
+});
+afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+describeReal('traces of real sessions', () => {
+  itReal('stap-remote --trace against SystemTap stapsh 4.8 renders in every format', async () => {
+    const child = join(dir, 'child.sh');
+    writeFileSync(child, '#!/bin/sh\nsleep 0.1\necho "args: $*"\necho warn >&2\nsleep 0.2\nexit 3\n');
+    chmodSync(child, 0o755);
+    writeFileSync(join(dir, 'm.ko'), 'ELF');
+    const trace = join(dir, 'host.jsonl');
+    const stapsh = `unshare -m sh -c 'mount --bind "$0" /usr/bin/staprun && exec ${REAL_STAPSH}' ${child}`;
+    const r = spawnSync(
+      process.execPath,
+      [join(ROOT, 'bin/stap-remote.js'), '--remote=stapsh:', '--stapsh', stapsh, '--trace', trace, join(dir, 'm.ko')],
+      { encoding: 'utf8', timeout: 30_000, env: { ...process.env, TMPDIR: dir } },
+    );
+    expect(r.status).toBe(3);
+    for (const format of FORMATS) {
+      const out = spawnSync(process.execPath, [join(ROOT, 'bin/stapsh-trace.js'), 'render', trace, '--format', format], { encoding: 'utf8' });
+      expect(out.status, `${format}: ${out.stderr}`).toBe(0);
+      expect(out.stdout, format).toContain('stapsh 4.8');
+      expect(out.stdout, format).toContain('run -R -r 0:stapsh: ./m.ko');
+    }
+  });
+});
