@@ -1,10 +1,5 @@
 #!/usr/bin/env node
-import { main } from '../dist/agents/demo/main.js';
+import { main } from "../dist/agents/demo/main.js";
+import { launch } from "./launch.js";
 
-main().then(
-  (code) => process.exit(code),
-  (error) => {
-    process.stderr.write(`stapflow demo: ${error instanceof Error ? error.message : String(error)}\n`);
-    process.exit(1);
-  },
-);
+launch("stapflow demo", () => main());

@@ -13,6 +13,7 @@ import { ReplyDecoder, type ReplyEvent } from '../../protocol/replyDecoder.js';
 import { runArguments } from '../../protocol/runCommand.js';
 import { hostSession, type GuestHello, type HostInputEvent, type HostOutput } from '../../machines/hostSession.js';
 import type { ExitStatus, Transport } from '../../transports/transport.js';
+import { deferred } from './deferred.js';
 
 /** A chunk of the child's output. */
 export interface OutputChunk {
@@ -117,13 +118,7 @@ export function startSession(transport: Transport, options: SessionOptions): Hos
   });
   actor.on('output', (e) => output.next({ stream: e.stream, bytes: e.bytes }));
 
-  let resolveHello!: (h: GuestHello) => void;
-  let rejectHello!: (e: Error) => void;
-  const hello = new Promise<GuestHello>((res, rej) => {
-    resolveHello = res;
-    rejectHello = rej;
-  });
-  hello.catch(() => undefined);
+  const { promise: hello, resolve: resolveHello, reject: rejectHello } = deferred<GuestHello>();
   actor.on('hello', (e) => resolveHello(e.hello));
 
   const toEvent = (e: ReplyEvent): HostInputEvent | null => {

@@ -33,6 +33,7 @@ import { spawnProcess, type ProcessTransport } from '../../transports/processTra
 import { classifySshExit, sshArgv, sshExitError, type SshSpec } from '../../transports/ssh.js';
 import type { ExitStatus } from '../../transports/transport.js';
 import type { HostSessionHandle, ModuleFile, OutputChunk, SessionResult } from './session.js';
+import { deferred } from './deferred.js';
 
 export interface SshLegacyOptions {
   readonly sshCommand?: string;
@@ -320,13 +321,7 @@ export function startSshLegacySession(spec: SshSpec, uri: string, options: SshLe
   let running: ProcessTransport | null = null;
   let runExited = false;
   let stopRequested: 'interrupt' | 'close' | null = null;
-  let resolveHello!: (h: GuestHello) => void;
-  let rejectHello!: (e: Error) => void;
-  const hello = new Promise<GuestHello>((res, rej) => {
-    resolveHello = res;
-    rejectHello = rej;
-  });
-  hello.catch(() => undefined);
+  const { promise: hello, resolve: resolveHello, reject: rejectHello } = deferred<GuestHello>();
 
   const signalRun = async (signal: 'INT' | 'HUP'): Promise<void> => {
     const end = Date.now() + (options.signalTimeoutMs ?? 5_000);
