@@ -4,7 +4,8 @@ import { chmodSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { afterAll, beforeAll, expect } from 'vitest';
-import { describeReal, itReal, REAL_STAPSH } from '../support/realPeers.js';
+import { describeReal, fakeKernelTree, itReal, REAL_STAP, REAL_STAPSH, scriptedBindir } from '../support/realPeers.js';
+import { killAll, spawnTracked, waitForListening } from '../support/procs.js';
 
 const ROOT = resolve(import.meta.dirname, '../..');
 const FORMATS = ['text', 'mermaid'] as const;
@@ -13,7 +14,10 @@ let dir: string;
 beforeAll(() => {
   dir = mkdtempSync(join(tmpdir(), 'stapflow-realtrace-'));
 });
-afterAll(() => rmSync(dir, { recursive: true, force: true }));
+afterAll(() => {
+  killAll();
+  rmSync(dir, { recursive: true, force: true });
+});
 
 describeReal('traces of real sessions', () => {
   itReal('stap-remote --trace against SystemTap stapsh 4.8 renders in every format', async () => {
@@ -34,6 +38,33 @@ describeReal('traces of real sessions', () => {
       expect(out.status, `${format}: ${out.stderr}`).toBe(0);
       expect(out.stdout, format).toContain('stapsh 4.8');
       expect(out.stdout, format).toContain('run -R -r 0:stapsh: ./m.ko');
+    }
+  });
+
+  itReal('real stap 4.8 with our guest through stapsh-proxy: the proxy trace renders in every format', async () => {
+    const bindir = scriptedBindir(join(dir, 'proxied'), '#!/bin/sh\necho "args: $*"\nsleep 0.2\n');
+    const guestSock = join(dir, 'guest.sock');
+    const proxySock = join(dir, 'proxy.sock');
+    const trace = join(dir, 'proxy.jsonl');
+    spawnTracked([process.execPath, join(ROOT, 'bin/stapsh.js'), '--listen', `unix:${guestSock}`, '--bindir', bindir], {
+      env: { ...process.env, TMPDIR: dir },
+    });
+    await waitForListening(guestSock);
+    const proxy = spawnTracked([process.execPath, join(ROOT, 'bin/stapsh-proxy.js'), '--listen', `unix:${proxySock}`, '--connect', `unix:${guestSock}`, '--trace', trace]);
+    await waitForListening(proxySock);
+    const stap = spawnTracked([REAL_STAP, '--runtime=bpf', '-r', fakeKernelTree(dir), `--remote=unix:${proxySock}`, '-e', 'probe begin { printf("hi\\n"); exit() }'], {
+      env: { ...process.env, HOME: dir },
+      cwd: dir,
+    });
+    expect((await stap.wait(60_000)).code).toBe(0);
+    expect(stap.stdout()).toMatch(/^args: \.\/stap_\d+\.bo\n$/);
+    proxy.kill('SIGTERM');
+    expect((await proxy.wait(10_000)).code).toBe(0);
+    for (const format of FORMATS) {
+      const out = spawnSync(process.execPath, [join(ROOT, 'bin/stapsh-trace.js'), 'render', trace, '--format', format], { encoding: 'utf8' });
+      expect(out.status, `${format}: ${out.stderr}`).toBe(0);
+      expect(out.stdout, format).toContain('option data');
+      expect(out.stdout, format).toMatch(/run \.\/stap_\d+\.bo/);
     }
   });
 });
