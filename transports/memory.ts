@@ -9,6 +9,7 @@
 import { Observable, Subject } from 'rxjs';
 import { closedError, TransportError } from './errors.js';
 import type { Transport, TransportCapabilities } from './transport.js';
+import { mulberry32 } from '../protocol/random.js';
 
 /** Sizes of the chunks the reader sees, in delivery order (≥ 1 each). */
 export type ChunkSizer = (index: number) => number;
@@ -68,17 +69,10 @@ interface Waiter {
   readonly reject: (err: TransportError) => void;
 }
 
-/** mulberry32: a tiny seeded PRNG. */
+/** Chunk sizes in 1..max from a seeded PRNG. */
 function seeded(seed: number, max: number): ChunkSizer {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    const r = ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-    return 1 + Math.floor(r * Math.max(1, max));
-  };
+  const random = mulberry32(seed);
+  return () => 1 + Math.floor(random() * Math.max(1, max));
 }
 
 /** One direction: the writer's end on one transport, the reader's on the other. */

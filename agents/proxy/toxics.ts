@@ -8,6 +8,8 @@
  * guest), `downstream` guest→host.
  */
 
+import { mulberry32 } from '../../protocol/random.js';
+
 export type ToxicDirection = 'upstream' | 'downstream' | 'both';
 export type FlowDirection = 'upstream' | 'downstream';
 
@@ -184,17 +186,7 @@ export function parseToxicsJson(text: string, source = 'toxics file'): Toxic[] {
 // ---------------------------------------------------------------------------
 // PRNG
 
-/** mulberry32: a small seeded PRNG, uniform in [0, 1). */
-export function mulberry32(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+export { mulberry32 };
 
 // ---------------------------------------------------------------------------
 // Pipeline
