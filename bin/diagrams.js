@@ -3,4 +3,4 @@ import { fileURLToPath } from 'node:url';
 import { writeDiagrams } from '../dist/agents/diagrams/generate.js';
 
 const dir = fileURLToPath(new URL('../diagrams', import.meta.url));
-for (const f of writeDiagrams(dir)) console.log(`wrote ${f}`);
+for (const f of await writeDiagrams(dir)) console.log(`wrote ${f}`);

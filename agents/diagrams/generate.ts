@@ -6,7 +6,7 @@ import type { AnyStateMachine } from 'xstate';
 import { guestStapsh } from '../../machines/guestStapsh.js';
 import { hostSession } from '../../machines/hostSession.js';
 import { staprunChild } from '../../machines/staprunChild.js';
-import { toMermaid } from './statechart.js';
+import { dotToSvg, toDot, toMermaid } from './statechart.js';
 
 /** Every machine with a statechart in diagrams/, by file stem. */
 export const MACHINES: Readonly<Record<string, AnyStateMachine>> = {
@@ -15,17 +15,23 @@ export const MACHINES: Readonly<Record<string, AnyStateMachine>> = {
   staprunChild,
 };
 
-/** The files diagrams/ should hold, by name. */
-export function diagramFiles(): Map<string, string> {
+/**
+ * The files diagrams/ should hold, by name: per machine `<name>.mmd`
+ * (Mermaid source) and `<name>.svg` (Graphviz, rendered offline).
+ */
+export async function diagramFiles(): Promise<Map<string, string>> {
   const files = new Map<string, string>();
-  for (const [name, machine] of Object.entries(MACHINES)) files.set(`${name}.mmd`, toMermaid(machine));
+  for (const [name, machine] of Object.entries(MACHINES)) {
+    files.set(`${name}.mmd`, toMermaid(machine));
+    files.set(`${name}.svg`, await dotToSvg(toDot(machine)));
+  }
   return files;
 }
 
-export function writeDiagrams(dir: string): string[] {
+export async function writeDiagrams(dir: string): Promise<string[]> {
   mkdirSync(dir, { recursive: true });
   const written: string[] = [];
-  for (const [name, text] of diagramFiles()) {
+  for (const [name, text] of await diagramFiles()) {
     writeFileSync(join(dir, name), text);
     written.push(join(dir, name));
   }

@@ -17,10 +17,10 @@ import {
 } from './format.js';
 import { wireRecorder } from './recorder.js';
 
-const ARROW: Record<TraceDirection, string> = { 'host->guest': 'host → guest', 'guest->host': 'guest → host' };
+export const ARROW: Record<TraceDirection, string> = { 'host->guest': 'host → guest', 'guest->host': 'guest → host' };
 
 /** A frame in words; `maxPreview` bounds the preview's escaped length (Infinity: all of it, 0: none). */
-function frameText(e: TraceFrameEvent, maxPreview = Infinity): string {
+export function frameText(e: TraceFrameEvent, maxPreview = Infinity): string {
   let text = e.frame === 'payload' ? `payload ${e.summary}` : e.summary;
   if (e.preview !== undefined && maxPreview > 0) {
     const cut = e.preview.length > maxPreview;
@@ -35,7 +35,7 @@ function frameText(e: TraceFrameEvent, maxPreview = Infinity): string {
 const MERMAID_PREVIEW = 40;
 const mermaidPreview = (e: TraceFrameEvent) => (e.frame === 'payload' ? 0 : MERMAID_PREVIEW);
 
-function childText(e: Extract<TraceEvent, { kind: 'child' }>): string {
+export function childText(e: Extract<TraceEvent, { kind: 'child' }>): string {
   switch (e.what) {
     case 'spawned':
       return `spawned pid ${e.pid}: ${e.argv.join(' ')}`;
@@ -46,13 +46,13 @@ function childText(e: Extract<TraceEvent, { kind: 'child' }>): string {
   }
 }
 
-function transportText(e: Extract<TraceEvent, { kind: 'transport' }>): string {
+export function transportText(e: Extract<TraceEvent, { kind: 'transport' }>): string {
   const dir = e.direction === undefined ? '' : ` ${ARROW[e.direction]}`;
   const what = e.what === 'eof' ? 'EOF' : e.what;
   return `${what}${dir}${e.message === undefined ? '' : `: ${e.message}`}`;
 }
 
-function stateText(e: Extract<TraceEvent, { kind: 'state' }>): string {
+export function stateText(e: Extract<TraceEvent, { kind: 'state' }>): string {
   const change = e.from === null ? `→ ${e.to}` : `${e.from} → ${e.to}`;
   const cause = e.event === undefined ? '' : ` (${e.event})`;
   const status = e.status === undefined ? '' : ` [${e.status}]`;
@@ -169,12 +169,27 @@ const ELIDED = /\u2026\[(\d+) more bytes\]$/;
 export function transcriptToTrace(jsonlText: string, options: { readonly session?: string; readonly source?: string } = {}): ParsedTrace {
   const events: TraceEvent[] = [];
   const errors: TraceLineError[] = [];
-  let now = 0;
-  const rec = wireRecorder((e) => events.push(e), { session: options.session ?? 'transcript', actor: 'proxy', clock: () => now });
+  const decode = transcriptDecoder((e) => events.push(e), options);
   const lines = jsonlText.split('\n');
   for (let i = 0; i < lines.length; i++) {
-    const raw = lines[i]!.trim();
-    if (raw === '') continue;
+    const message = decode(lines[i]!);
+    if (message !== null) errors.push({ line: i + 1, message });
+  }
+  return { header: makeHeader({ started: new Date(0), ...(options.source === undefined ? {} : { source: options.source }) }), events, errors };
+}
+
+/**
+ * An incremental transcript reader (what {@link transcriptToTrace} and
+ * `stapsh-trace follow` use): feed it one transcript line at a time; decoded
+ * events go to `emit`. Returns null for a line it took (or a blank one), or
+ * why the line was skipped.
+ */
+export function transcriptDecoder(emit: (e: TraceEvent) => void, options: { readonly session?: string } = {}): (line: string) => string | null {
+  let now = 0;
+  const rec = wireRecorder(emit, { session: options.session ?? 'transcript', actor: 'proxy', clock: () => now });
+  return (line) => {
+    const raw = line.trim();
+    if (raw === '') return null;
     let o: Record<string, unknown>;
     try {
       const v: unknown = JSON.parse(raw);
@@ -184,14 +199,13 @@ export function transcriptToTrace(jsonlText: string, options: { readonly session
       if (o.dir !== 'host->guest' && o.dir !== 'guest->host') throw new Error(`bad "dir" ${JSON.stringify(o.dir)}`);
       if (o.eof !== true && typeof o.text !== 'string') throw new Error('neither "text" nor "eof"');
     } catch (error) {
-      errors.push({ line: i + 1, message: error instanceof Error ? error.message : String(error) });
-      continue;
+      return error instanceof Error ? error.message : String(error);
     }
     now = o.t as number;
     const dir = o.dir as TraceDirection;
     if (o.eof === true) {
       rec.end(dir);
-      continue;
+      return null;
     }
     let text = o.text as string;
     let missing = 0;
@@ -203,8 +217,8 @@ export function transcriptToTrace(jsonlText: string, options: { readonly session
     const bytes = new Uint8Array(text.length + missing);
     for (let k = 0; k < text.length; k++) bytes[k] = text.charCodeAt(k) & 0xff;
     rec(dir, bytes);
-  }
-  return { header: makeHeader({ started: new Date(0), ...(options.source === undefined ? {} : { source: options.source }) }), events, errors };
+    return null;
+  };
 }
 
 /** Which format a JSONL text is in, judged by its first non-empty line that is a JSON object. */

@@ -140,9 +140,9 @@ describe('stapsh-trace CLI', () => {
     const r2 = run('render', garbled);
     expect(r2.status).toBe(1);
     expect(r2.stderr).toContain(`${garbled} is neither a stapflow trace nor a transcript`);
-    const r3 = run('render', garbled, '--format', 'svg');
+    const r3 = run('render', garbled, '--format', 'png');
     expect(r3.status).toBe(2);
-    expect(r3.stderr).toContain("must be 'text' or 'mermaid'");
+    expect(r3.stderr).toContain("must be 'text', 'mermaid', 'svg' or 'html'");
   });
 
   it('has --help', () => {
