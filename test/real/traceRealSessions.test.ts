@@ -9,6 +9,8 @@ import { killAll, spawnTracked, waitForListening } from '../support/procs.js';
 
 const ROOT = resolve(import.meta.dirname, '../..');
 const FORMATS = ['text', 'mermaid'] as const;
+/** Drawn formats clip long labels: checked for the short ones. */
+const PICTURES = ['svg', 'html'] as const;
 let dir: string;
 
 beforeAll(() => {
@@ -39,6 +41,12 @@ describeReal('traces of real sessions', () => {
       expect(out.stdout, format).toContain('stapsh 4.8');
       expect(out.stdout, format).toContain('run -R -r 0:stapsh: ./m.ko');
     }
+    for (const format of PICTURES) {
+      const out = spawnSync(process.execPath, [join(ROOT, 'bin/stapsh-trace.js'), 'render', trace, '--format', format], { encoding: 'utf8' });
+      expect(out.status, `${format}: ${out.stderr}`).toBe(0);
+      expect(out.stdout, format).toContain('stap 4.8');
+      expect(out.stdout, format).toContain('stapsh 4.8');
+    }
   });
 
   itReal('real stap 4.8 with our guest through stapsh-proxy: the proxy trace renders in every format', async () => {
@@ -65,6 +73,11 @@ describeReal('traces of real sessions', () => {
       expect(out.status, `${format}: ${out.stderr}`).toBe(0);
       expect(out.stdout, format).toContain('option data');
       expect(out.stdout, format).toMatch(/run \.\/stap_\d+\.bo/);
+    }
+    for (const format of PICTURES) {
+      const out = spawnSync(process.execPath, [join(ROOT, 'bin/stapsh-trace.js'), 'render', trace, '--format', format], { encoding: 'utf8' });
+      expect(out.status, `${format}: ${out.stderr}`).toBe(0);
+      expect(out.stdout, format).toContain('option data');
     }
   });
 });
