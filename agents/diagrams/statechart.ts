@@ -55,6 +55,28 @@ function label(t: JsonTransition): string {
   return s.replace(/[:;]/g, ' ');
 }
 
+/** Tags, entry actions and invocations of a state, one line each. */
+function stateNotes(state: JsonState): string[] {
+  const notes: string[] = [];
+  if (state.tags && state.tags.length > 0) notes.push(`tags: ${state.tags.join(', ')}`);
+  if (state.entry && state.entry.length > 0) notes.push(`entry / ${state.entry.map(nameOf).join(', ')}`);
+  for (const inv of state.invoke ?? []) notes.push(`invoke ${nameOf(inv.src)}`);
+  return notes;
+}
+
+/** Eventless (`always`) transitions are not in the serialised form: read them off the live node. */
+function alwaysOf(machine: AnyStateMachine, state: JsonState): JsonTransition[] {
+  const node = machine.getStateNodeById(state.id) as unknown as {
+    always?: readonly { target?: readonly { id: string }[]; guard?: unknown; actions?: readonly unknown[] }[];
+  };
+  return (node.always ?? []).map((t) => ({
+    eventType: '',
+    ...(t.target ? { target: t.target.map((x) => `#${x.id}`) } : {}),
+    ...(t.guard !== undefined ? { guard: t.guard } : {}),
+    actions: t.actions ?? [],
+  }));
+}
+
 /** Mermaid stateDiagram-v2 source for a machine. */
 export function toMermaid(machine: AnyStateMachine): string {
   const root = JSON.parse(JSON.stringify(machine)) as JsonState;
@@ -65,10 +87,7 @@ export function toMermaid(machine: AnyStateMachine): string {
     if (initial) lines.push(`${indent}[*] --> ${nodeId(initial)}`);
     for (const child of children) {
       const id = nodeId(child.id);
-      const notes: string[] = [];
-      if (child.tags && child.tags.length > 0) notes.push(`tags: ${child.tags.join(', ')}`);
-      if (child.entry && child.entry.length > 0) notes.push(`entry / ${child.entry.map(nameOf).join(', ')}`);
-      for (const inv of child.invoke ?? []) notes.push(`invoke ${nameOf(inv.src)}`);
+      const notes = stateNotes(child);
       if (Object.keys(child.states).length > 0) {
         lines.push(`${indent}state "${child.key}" as ${id} {`);
         walk(child, `${indent}  `);
@@ -78,16 +97,7 @@ export function toMermaid(machine: AnyStateMachine): string {
       }
       for (const n of notes) lines.push(`${indent}${id} : ${n.replace(/[:;]/g, ' ')}`);
       if (child.type === 'final') lines.push(`${indent}${id} --> [*]`);
-      // Eventless (`always`) transitions are not in the serialised form: read them off the node.
-      const node = machine.getStateNodeById(child.id) as unknown as {
-        always?: readonly { target?: readonly { id: string }[]; guard?: unknown; actions?: readonly unknown[] }[];
-      };
-      const always: JsonTransition[] = (node.always ?? []).map((t) => ({
-        eventType: '',
-        ...(t.target ? { target: t.target.map((x) => `#${x.id}`) } : {}),
-        ...(t.guard !== undefined ? { guard: t.guard } : {}),
-        actions: t.actions ?? [],
-      }));
+      const always = alwaysOf(machine, child);
       for (const t of [...child.transitions, ...always]) {
         const target = t.target?.[0];
         if (target) lines.push(`${indent}${id} --> ${nodeId(target)} : ${label(t)}`);
@@ -152,19 +162,8 @@ export function toDot(machine: AnyStateMachine): string {
     }
     for (const child of Object.values(state.states)) {
       const id = nodeId(child.id);
-      const notes: string[] = [];
-      if (child.tags && child.tags.length > 0) notes.push(`tags: ${child.tags.join(', ')}`);
-      if (child.entry && child.entry.length > 0) notes.push(`entry / ${child.entry.map(nameOf).join(', ')}`);
-      for (const inv of child.invoke ?? []) notes.push(`invoke ${nameOf(inv.src)}`);
-      const node = machine.getStateNodeById(child.id) as unknown as {
-        always?: readonly { target?: readonly { id: string }[]; guard?: unknown; actions?: readonly unknown[] }[];
-      };
-      const always: JsonTransition[] = (node.always ?? []).map((t) => ({
-        eventType: '',
-        ...(t.target ? { target: t.target.map((x) => `#${x.id}`) } : {}),
-        ...(t.guard !== undefined ? { guard: t.guard } : {}),
-        actions: t.actions ?? [],
-      }));
+      const notes = stateNotes(child);
+      const always = alwaysOf(machine, child);
       // Targetless transitions are listed inside the state.
       for (const t of [...child.transitions, ...always]) if (!t.target?.[0]) notes.push(`on ${dotLabel(t)}`);
       const text = [child.key, ...notes].join('\n');
