@@ -63,6 +63,7 @@ export type GuestEmitted =
   | { readonly type: 'expectPayload'; readonly size: number }
   /** A child was started or ended (for traces and timelines). */
   | { readonly type: 'child'; readonly what: 'spawned'; readonly pid: number; readonly argv: readonly string[] }
+  | { readonly type: 'child'; readonly what: 'signal'; readonly signal: 'SIGHUP' | 'SIGKILL' }
   | { readonly type: 'child'; readonly what: 'exited'; readonly exit: ChildExit };
 
 /** A file being received: kept when accepted, discarded when refused. */
@@ -276,6 +277,10 @@ export const guestStapsh = setup({
       if (event.type !== 'CHILD.SPAWNED') return;
       enqueue.emit({ type: 'child', what: 'spawned', pid: event.pid, argv: context.argv ?? [] });
     }),
+    announceSignal: enqueueActions(({ event, enqueue }) => {
+      if (event.type !== 'CHILD.SIGNALLED') return;
+      enqueue.emit({ type: 'child', what: 'signal', signal: event.signal });
+    }),
     forwardOutput: enqueueActions(({ context, event, enqueue }) => {
       if (event.type !== 'CHILD.OUTPUT' || event.bytes.length === 0) return;
       if (context.framing) {
@@ -404,6 +409,8 @@ export const guestStapsh = setup({
           graceMs: context.limits.graceMs,
         }),
       },
+      // The child machine reports the signals it sends (SIGHUP, SIGKILL after the grace period) for traces.
+      on: { 'CHILD.SIGNALLED': { actions: 'announceSignal' } },
       initial: 'starting',
       states: {
         starting: {

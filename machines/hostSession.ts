@@ -53,8 +53,11 @@ export type HostInputEvent =
   | { readonly type: 'GUEST.DATA'; readonly stream: 'stdout' | 'stderr'; readonly bytes: Uint8Array }
   | { readonly type: 'GUEST.QUIT' }
   | { readonly type: 'GUEST.DECODE_ERROR'; readonly message: string }
-  /** The channel ended (EOF) or broke (`error` set). */
-  | { readonly type: 'GUEST.EOF'; readonly error?: string }
+  /**
+   * The channel ended (EOF) or broke (`error` set). `writing`: the break was
+   * seen by a failed write (the read side then ends on its own).
+   */
+  | { readonly type: 'GUEST.EOF'; readonly error?: string; readonly writing?: boolean }
   /** Ctrl-C: ask the guest to quit. */
   | { readonly type: 'INTERRUPT' };
 
@@ -108,6 +111,8 @@ export const hostSession = setup({
     isHello: ({ event }) => event.type === 'GUEST.LINE' && HELLO.test(event.text),
     isOk: ({ event }) => event.type === 'GUEST.LINE' && event.text === 'OK',
     isError: ({ event }) => event.type === 'GUEST.LINE' && event.text.startsWith('ERROR'),
+    /** The read side broke (a reset, an I/O error): output may be missing, so the run did not complete. */
+    readBroke: ({ event }) => event.type === 'GUEST.EOF' && event.error !== undefined && event.writing !== true,
     tooMuchStale: ({ context, event }) =>
       event.type === 'GUEST.LINE' && context.staleBytes + event.text.length + 1 > (context.input.maxStaleBytes ?? 1024 * 1024),
     optionsUnsupported: ({ context }) => context.options.length > 0 && !featuresOf(context.hello!.version).options,
@@ -260,7 +265,10 @@ export const hostSession = setup({
       on: {
         'GUEST.DATA': { actions: 'forwardOutput' },
         'GUEST.QUIT': { target: 'finished', actions: { type: 'endBy', params: { how: 'quit' } } },
-        'GUEST.EOF': { target: 'finished', actions: { type: 'endBy', params: { how: 'eof' } } },
+        'GUEST.EOF': [
+          { guard: 'readBroke', target: 'failed', actions: { type: 'fail', params: { what: 'the connection to the guest broke while the module ran' } } },
+          { target: 'finished', actions: { type: 'endBy', params: { how: 'eof' } } },
+        ],
         INTERRUPT: { target: 'quitting', actions: 'sendQuit' },
       },
     },
@@ -270,7 +278,10 @@ export const hostSession = setup({
       on: {
         'GUEST.DATA': { actions: 'forwardOutput' },
         'GUEST.QUIT': { target: 'finished', actions: { type: 'endBy', params: { how: 'quit' } } },
-        'GUEST.EOF': { target: 'finished', actions: { type: 'endBy', params: { how: 'eof' } } },
+        'GUEST.EOF': [
+          { guard: 'readBroke', target: 'failed', actions: { type: 'fail', params: { what: 'the connection to the guest broke while it quit' } } },
+          { target: 'finished', actions: { type: 'endBy', params: { how: 'eof' } } },
+        ],
       },
     },
     finished: { type: 'final' },

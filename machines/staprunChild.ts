@@ -5,7 +5,7 @@
  * provided `process` actor, so tests run this machine without processes.
  */
 
-import { assign, fromCallback, sendParent, sendTo, setup, type AnyEventObject } from 'xstate';
+import { assign, enqueueActions, fromCallback, sendParent, setup, type AnyEventObject } from 'xstate';
 import type { ChildExit, ProcessCommand, ProcessEvent, ProcessSpec } from './childTypes.js';
 
 export interface StaprunChildInput {
@@ -19,7 +19,9 @@ export type ChildReport =
   | { readonly type: 'CHILD.SPAWNED'; readonly pid: number }
   | { readonly type: 'CHILD.FAILED'; readonly reason: string }
   | { readonly type: 'CHILD.OUTPUT'; readonly stream: 'stdout' | 'stderr'; readonly bytes: Uint8Array }
-  | { readonly type: 'CHILD.EXITED'; readonly exit: ChildExit };
+  | { readonly type: 'CHILD.EXITED'; readonly exit: ChildExit }
+  /** A signal was sent to the child (for traces: the guest does not act on it). */
+  | { readonly type: 'CHILD.SIGNALLED'; readonly signal: 'SIGHUP' | 'SIGKILL' };
 
 /** Events the guest may send to the child machine. */
 export type ChildRequest = { readonly type: 'HANGUP' } | { readonly type: 'KILL' };
@@ -64,8 +66,15 @@ export const staprunChild = setup({
     }),
     reportExit: sendParent(({ context }): AnyEventObject => ({ type: 'CHILD.EXITED', exit: context.exit! }) satisfies ChildReport),
     recordPid: assign({ pid: ({ event }) => (event as Extract<ProcessEvent, { type: 'PROCESS.SPAWNED' }>).pid }),
-    hangUp: sendTo('process', { type: 'SIGNAL', signal: 'SIGHUP' } satisfies ProcessCommand),
-    kill: sendTo('process', { type: 'SIGNAL', signal: 'SIGKILL' } satisfies ProcessCommand),
+    // Each signal is also reported to the guest, which only traces it.
+    hangUp: enqueueActions(({ enqueue }) => {
+      enqueue.sendTo('process', { type: 'SIGNAL', signal: 'SIGHUP' } satisfies ProcessCommand);
+      enqueue.sendParent({ type: 'CHILD.SIGNALLED', signal: 'SIGHUP' } satisfies ChildReport);
+    }),
+    kill: enqueueActions(({ enqueue }) => {
+      enqueue.sendTo('process', { type: 'SIGNAL', signal: 'SIGKILL' } satisfies ProcessCommand);
+      enqueue.sendParent({ type: 'CHILD.SIGNALLED', signal: 'SIGKILL' } satisfies ChildReport);
+    }),
   },
   delays: {
     grace: ({ context }) => context.graceMs,

@@ -49,6 +49,16 @@ export interface MemoryDirection {
   readonly highWaterMark?: number;
 }
 
+/** A scripted fault taking effect, as `onFault` reports it (for traces). */
+export interface MemoryFault {
+  readonly direction: 'aToB' | 'bToA';
+  /** `stale`: bytes waiting from the start; `cut`: the direction was cut; `stall`: it delivers nothing more. */
+  readonly what: 'stale' | 'cut' | 'stall';
+  /** Bytes of the direction delivered (stale: waiting) when it took effect. */
+  readonly bytes: number;
+  readonly mode?: MemoryCut['mode'];
+}
+
 /** Options of `createMemoryPair`. */
 export interface MemoryPairOptions {
   /** Names of the two ends (default `memory:a`, `memory:b`). */
@@ -59,6 +69,8 @@ export interface MemoryPairOptions {
   readonly bToA?: MemoryDirection;
   /** Capabilities both ends report (default: eofVisible unless `noEof`, no stderr, no exit status). */
   readonly capabilities?: TransportCapabilities;
+  /** Told when each scripted fault takes effect. */
+  readonly onFault?: (fault: MemoryFault) => void;
 }
 
 type Entry = { readonly kind: 'data'; readonly bytes: Uint8Array } | { readonly kind: 'eof' } | { readonly kind: 'reset' } | { readonly kind: 'cut-close' };
@@ -104,6 +116,7 @@ class Link {
     readonly readerName: string,
     readonly writerName: string,
     private readonly onCut: (mode: MemoryCut['mode']) => void,
+    private readonly onStall: (bytes: number) => void = () => undefined,
   ) {
     this.hwm = spec.highWaterMark ?? 64 * 1024;
     const c = spec.chunking;
@@ -226,7 +239,7 @@ class Link {
       let want = this.#sizer === undefined ? head.bytes.length - this.#headOffset : Math.max(1, Math.floor(this.#sizer(this.#chunkIndex++)));
       if (this.spec.stallAfter !== undefined) want = Math.min(want, this.spec.stallAfter - this.#delivered);
       if (want <= 0) {
-        this.#stalled = true;
+        this.#stall();
         break;
       }
       const chunk = this.#take(want);
@@ -235,7 +248,13 @@ class Link {
       this.subject.next(chunk);
       this.#wakeWriters();
     }
-    if (this.spec.stallAfter !== undefined && this.#delivered >= this.spec.stallAfter) this.#stalled = true;
+    if (this.spec.stallAfter !== undefined && this.#delivered >= this.spec.stallAfter) this.#stall();
+  }
+
+  #stall(): void {
+    if (this.#stalled) return;
+    this.#stalled = true;
+    this.onStall(this.#delivered);
   }
 
   /** Up to `want` bytes from the head data entries (views when they fit in one entry). */
@@ -386,6 +405,7 @@ export function createMemoryPair(options: MemoryPairOptions = {}): [MemoryTransp
   const links: { ab?: Link; ba?: Link } = {};
   const onCut = (mode: MemoryCut['mode'], from: 'ab' | 'ba') => {
     const self = links[from]!;
+    options.onFault?.({ direction: from === 'ab' ? 'aToB' : 'bToA', what: 'cut', bytes: self.delivered, mode });
     const other = links[from === 'ab' ? 'ba' : 'ab']!;
     if (mode === 'reset') {
       self.reset(new TransportError('ECONNRESET', self.writerName, 'connection reset'), new TransportError('ECONNRESET', self.readerName, 'connection reset by peer'));
@@ -401,8 +421,12 @@ export function createMemoryPair(options: MemoryPairOptions = {}): [MemoryTransp
       }
     }
   };
-  const ab = new Link(options.aToB ?? {}, nameB, nameA, (m) => onCut(m, 'ab'));
-  const ba = new Link(options.bToA ?? {}, nameA, nameB, (m) => onCut(m, 'ba'));
+  const stall = (direction: MemoryFault['direction']) => (bytes: number) => options.onFault?.({ direction, what: 'stall', bytes });
+  for (const [direction, spec] of [['aToB', options.aToB], ['bToA', options.bToA]] as const) {
+    if (spec?.stale !== undefined && spec.stale.length > 0) options.onFault?.({ direction, what: 'stale', bytes: spec.stale.length });
+  }
+  const ab = new Link(options.aToB ?? {}, nameB, nameA, (m) => onCut(m, 'ab'), stall('aToB'));
+  const ba = new Link(options.bToA ?? {}, nameA, nameB, (m) => onCut(m, 'ba'), stall('bToA'));
   links.ab = ab;
   links.ba = ba;
   const caps = (d: MemoryDirection): TransportCapabilities =>

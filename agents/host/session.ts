@@ -110,7 +110,7 @@ export function startSession(transport: Transport, options: SessionOptions): Hos
     options.onWire?.('host->guest', e.bytes);
     transport.write(e.bytes).catch((error: unknown) => {
       writeFailure ??= error instanceof Error ? error.message : String(error);
-      deliver({ type: 'GUEST.EOF', error: writeFailure });
+      deliver({ type: 'GUEST.EOF', error: writeFailure, writing: true });
     });
   });
   actor.on('mode', (e) => {

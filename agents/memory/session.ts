@@ -5,7 +5,7 @@
  * releases, chunkings and cuts, and for benchmarking the machines alone.
  */
 
-import { createMemoryPair, type MemoryDirection } from '../../transports/memory.js';
+import { createMemoryPair, type MemoryDirection, type MemoryFault } from '../../transports/memory.js';
 import { concatBytes } from '../../protocol/bytes.js';
 import { driveGuest } from '../../machines/guestDriver.js';
 import type { GuestOutput } from '../../machines/guestStapsh.js';
@@ -13,6 +13,7 @@ import type { GuestLimits } from '../../machines/guestReplies.js';
 import { ioFromTransports } from '../guest/session.js';
 import { startSession, type SessionResult } from '../host/session.js';
 import { memoryGuestMachine, type ChildScript, type MemoryWorld } from './actors.js';
+import { recordGuestActor, type Trace, type WireRecorder } from '../trace/recorder.js';
 
 export interface MemorySessionOptions {
   readonly hostRelease?: string;
@@ -29,6 +30,23 @@ export interface MemorySessionOptions {
   readonly guestLimits?: Partial<GuestLimits>;
   /** Interrupt (as Ctrl-C) this many ms after the hello; never when absent. */
   readonly interruptAfterMs?: number;
+  /** Record the session (frames, both machines' states, child events, each scripted fault as it takes effect). */
+  readonly trace?: Trace;
+  /** Session id in the trace (default `memory`). */
+  readonly traceSession?: string;
+}
+
+const FAULT_DIRECTION = { aToB: 'host->guest', bToA: 'guest->host' } as const;
+
+function faultText(f: MemoryFault): string {
+  switch (f.what) {
+    case 'stale':
+      return `${f.bytes} stale bytes waiting before the session`;
+    case 'stall':
+      return `stalled after ${f.bytes} bytes (no data, no EOF)`;
+    case 'cut':
+      return `${f.mode ?? 'close'} after ${f.bytes} bytes`;
+  }
 }
 
 export interface MemorySessionResult {
@@ -39,9 +57,21 @@ export interface MemorySessionResult {
   readonly world: MemoryWorld;
 }
 
+const IGNORE_WIRE: WireRecorder = Object.assign(() => undefined, { end: () => undefined });
+
 export async function runMemorySession(options: MemorySessionOptions = {}): Promise<MemorySessionResult> {
+  const trace = options.trace;
+  const traceSession = options.traceSession ?? 'memory';
+  const host = trace?.recorders(traceSession, 'host');
+  const guestInspect = trace?.recorders(traceSession, 'guest').inspect;
   const [hostEnd, guestEnd] = createMemoryPair({
     names: ['memory:host', 'memory:guest'],
+    ...(trace === undefined
+      ? {}
+      : {
+          onFault: (f: MemoryFault) =>
+            trace.emit({ t: trace.clock(), session: traceSession, actor: 'proxy', kind: 'transport', what: 'fault', direction: FAULT_DIRECTION[f.direction], message: faultText(f) }),
+        }),
     ...(options.hostToGuest ? { aToB: options.hostToGuest } : {}),
     ...(options.guestToHost ? { bToA: options.guestToHost } : {}),
   });
@@ -58,6 +88,13 @@ export async function runMemorySession(options: MemorySessionOptions = {}): Prom
       limits: { graceMs: 100, ...options.guestLimits },
     },
     ioFromTransports(guestEnd),
+    trace === undefined
+      ? {}
+      : {
+          ...(guestInspect ? { inspect: guestInspect } : {}),
+          // The host's recorder already decodes both directions: the guest adds its child events.
+          onActor: (actor) => void recordGuestActor(actor, trace.emit, IGNORE_WIRE, { session: traceSession, actor: 'guest', clock: trace.clock }),
+        },
   ).finally(() => void guestEnd.close());
   const session = startSession(hostEnd, {
     module: options.module ?? { name: 'stap_1.ko', bytes: new Uint8Array([0x7f, 0x45, 0x4c, 0x46]) },
@@ -66,6 +103,7 @@ export async function runMemorySession(options: MemorySessionOptions = {}): Prom
     wantData: options.wantData ?? true,
     release: options.hostRelease ?? '4.8',
     replyTimeoutMs: options.replyTimeoutMs ?? 1_000,
+    ...(host ? { onWire: host.onWire, inspect: host.inspect } : {}),
   });
   const out: Uint8Array[] = [];
   const err: Uint8Array[] = [];
@@ -77,9 +115,9 @@ export async function runMemorySession(options: MemorySessionOptions = {}): Prom
       () => undefined,
     );
   }
-  const host = await session.done;
+  const hostResult = await session.done;
   // The host is done with its end: the guest sees EOF (or the fault's own end).
   await hostEnd.close();
   const guest = await guestDone;
-  return { host, guest, stdout: concatBytes(out), stderr: concatBytes(err), world };
+  return { host: hostResult, guest, stdout: concatBytes(out), stderr: concatBytes(err), world };
 }

@@ -78,6 +78,7 @@ class Link {
     readonly plan: ConnectionPlan,
     readonly options: ProxyOptions,
     readonly rec: WireRecorder | undefined,
+    readonly session: string,
   ) {
     this.done = new Promise((r) => (this.#resolveDone = r));
   }
@@ -99,10 +100,19 @@ class Link {
     this.options.log?.(`connection ${this.index}: ${m}`);
   }
 
+  /** A toxic acting on this connection, or the channel failing, as a trace `transport` event. */
+  traceTransport(what: 'fault' | 'error', message: string, dir?: FlowDirection): void {
+    const trace = this.options.trace;
+    if (trace === undefined) return;
+    trace.emit({ t: trace.clock(), session: this.session, actor: 'proxy', kind: 'transport', what, message, ...(dir === undefined ? {} : { direction: TO_TRACE[dir] }) });
+  }
+
   async run(): Promise<void> {
     const { plan } = this;
+    for (const t of plan.active) this.traceTransport('fault', `toxic ${t.spec}`, t.direction === 'both' ? undefined : t.direction);
     if (plan.down) {
       this.log('down: refused');
+      this.traceTransport('fault', 'down: connection refused');
       await this.teardown('down');
       return;
     }
@@ -111,6 +121,7 @@ class Link {
       up = await this.openUpstream();
     } catch (e) {
       this.log(`cannot reach the guest: ${message(e)}`);
+      this.traceTransport('error', `cannot reach the guest: ${message(e)}`);
       await this.teardown('upstream failed');
       return;
     }
@@ -119,10 +130,10 @@ class Link {
       return;
     }
     this.up = up;
-    if (plan.resetAfterMs !== null) this.timer(plan.resetAfterMs, () => void this.teardown('reset_peer'));
-    if (plan.closeAfterMs !== null) this.timer(plan.closeAfterMs, () => void this.teardown('timeout'));
+    if (plan.resetAfterMs !== null) this.timer(plan.resetAfterMs, () => this.cut('reset_peer', `reset_peer: both sides reset after ${plan.resetAfterMs} ms`));
+    if (plan.closeAfterMs !== null) this.timer(plan.closeAfterMs, () => this.cut('timeout', `timeout: both sides closed after ${plan.closeAfterMs} ms`));
     if (plan.upstream.limitReachedAtStart || plan.downstream.limitReachedAtStart) {
-      void this.teardown('limit_data');
+      this.cut('limit_data', 'limit_data: 0 bytes allowed, both sides closed');
       return;
     }
     const fromGuest: Observable<Uint8Array> = up.stderr$ === undefined ? up.incoming$ : merge(up.incoming$, up.stderr$);
@@ -136,6 +147,13 @@ class Link {
     const u = this.options.upstream;
     if (u.kind === 'unix') return connectUnix(u.path, { timeoutMs: this.options.connectTimeoutMs ?? 10_000 });
     return spawnProcess(u.argv, { ownProcessGroup: true, ...(this.options.env === undefined ? {} : { env: this.options.env }) });
+  }
+
+  /** A toxic ends the connection: trace it, then tear down. */
+  private cut(why: string, traced: string, dir?: FlowDirection): void {
+    if (this.closed) return;
+    this.traceTransport('fault', traced, dir);
+    void this.teardown(why);
   }
 
   private timer(ms: number, f: () => void): void {
@@ -180,6 +198,7 @@ class Link {
             if (plan.limitReached) {
               this.log(`${dir}: limit_data reached`);
               await Promise.race([to.drained(), this.sleep(CLOSE_BOUND_MS)]);
+              this.cut('limit_data', 'limit_data: byte limit reached, both sides closed', dir);
               await this.teardown('limit_data');
             }
           })
@@ -245,8 +264,9 @@ export async function startProxy(options: ProxyOptions): Promise<Proxy> {
         return;
       }
       const plan = planConnection(options.toxics ?? [], options.seed ?? 0, index);
-      const rec = options.trace?.recorders(`proxy-${process.pid}-${index}`, 'proxy').onWire;
-      const link = new Link(index, down, plan, options, rec);
+      const session = `proxy-${process.pid}-${index}`;
+      const rec = options.trace?.recorders(session, 'proxy').onWire;
+      const link = new Link(index, down, plan, options, rec, session);
       if (plan.active.length > 0) link.log(`toxics: ${plan.active.map((t) => t.spec).join(' ')}`);
       links.add(link);
       void link.done.then(() => links.delete(link));

@@ -322,6 +322,7 @@ export function recordGuestActor(
       try {
         const t = { t: clock(), session: options.session, actor: 'child' as const, kind: 'child' as const };
         if (e.what === 'spawned') emit({ ...t, what: 'spawned', pid: e.pid, argv: [...e.argv] });
+        else if (e.what === 'signal') emit({ ...t, what: 'signal', signal: e.signal });
         else if (e.exit.kind === 'exited') emit({ ...t, what: 'exited', code: e.exit.code, signal: null, status: e.exit.code });
         else emit({ ...t, what: 'exited', code: null, signal: e.exit.signal, status: 128 + e.exit.number });
       } catch {

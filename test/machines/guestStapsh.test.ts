@@ -119,6 +119,7 @@ describe('guestStapsh sessions', () => {
     const eof = await runMemoryGuest(lines('run'), { child: { onHup: [['stdout', 'bye\n']], hupExitCode: 7 } });
     expect(eof.stdout).toBe('OK\nbye\n');
     expect(eof.exitCode).toBe(7);
+    expect(eof.childEvents).toEqual(['spawned', 'signal SIGHUP', 'exited 7']);
     const sig = await runMemoryGuest(lines('run'), { child: { hupExitCode: 5 }, signal: 'SIGTERM' });
     expect(sig.exitCode).toBe(5);
   });
@@ -127,6 +128,8 @@ describe('guestStapsh sessions', () => {
     const r = await runMemoryGuest(lines('run'), { child: { ignoreHup: true } });
     expect(r.exitCode).toBe(137);
     expect(r.removed).toBe(true);
+    // Both signals are reported, in order, for traces.
+    expect(r.childEvents).toEqual(['spawned', 'signal SIGHUP', 'signal SIGKILL', 'exited SIGKILL']);
   });
 
   it('answers only options after run; stap, file and run get silence', async () => {

@@ -76,6 +76,10 @@ function readAll(t: Transport, timeoutMs = 5_000): Promise<{ text: string; end: 
   });
 }
 
+/** The trace's injected faults as [direction, message]. */
+const faults = (trace: readonly TraceEvent[]) =>
+  trace.flatMap((e) => (e.kind === 'transport' && e.what === 'fault' ? [[e.direction ?? '', e.message ?? '']] : []));
+
 const bytes = (s: string) => new Uint8Array(Buffer.from(s, 'latin1'));
 
 describe('stapsh-proxy in process', () => {
@@ -102,7 +106,8 @@ describe('stapsh-proxy in process', () => {
       ['proxy', 'host->guest', 'stap 4.8'],
       ['proxy', 'guest->host', 'stapsh 4.8 x86_64 6.1'],
     ]);
-    expect(p.trace.filter((e) => e.kind === 'transport').length).toBe(2);
+    // No toxics: the two ends, and no faults.
+    expect(p.trace.filter((e) => e.kind === 'transport').map((e) => e.what)).toEqual(['eof', 'eof']);
   });
 
   it('limit_data:downstream forwards exactly N bytes, then closes both sides', async () => {
@@ -113,6 +118,10 @@ describe('stapsh-proxy in process', () => {
     expect(r.text).toBe('xxxxxxx');
     await eventually(() => guest.seen[0]!.eof, 2_000, 'the guest side closed');
     await client.close();
+    expect(faults(p.trace)).toEqual([
+      ['guest->host', 'toxic limit_data:downstream:bytes=7'],
+      ['guest->host', 'limit_data: byte limit reached, both sides closed'],
+    ]);
   });
 
   it('limit_data:upstream with slicer and latency forwards exactly N bytes of what the host sent', async () => {
@@ -138,6 +147,10 @@ describe('stapsh-proxy in process', () => {
     expect((await readAll(client, 2_000)).text).toBe('');
     expect(guest.seen).toHaveLength(0);
     await client.close();
+    expect(faults(p.trace)).toEqual([
+      ['', 'toxic down:both'],
+      ['', 'down: connection refused'],
+    ]);
     const q = await proxy({ upstream: { kind: 'unix', path: guest.path }, toxics: [parseToxic('down:both:toxicity=0')] });
     const c2 = await connectUnix(q.path);
     expect((await readAll(c2, 2_000)).text).toBe('hi\n');
@@ -163,6 +176,14 @@ describe('stapsh-proxy in process', () => {
     expect(Date.now() - t0).toBeGreaterThanOrEqual(150);
     expect(g2.received()).toBe('');
     await c2.close();
+    expect(faults(p.trace)).toEqual([
+      ['', 'toxic reset_peer:both:ms=50'],
+      ['', 'reset_peer: both sides reset after 50 ms'],
+    ]);
+    expect(faults(q.trace)).toEqual([
+      ['host->guest', 'toxic timeout:upstream:ms=150'],
+      ['', 'timeout: both sides closed after 150 ms'],
+    ]);
   });
 
   it('slow_close delays forwarding the guest\'s end', async () => {
@@ -192,6 +213,9 @@ describe('stapsh-proxy in process', () => {
     const client = await connectUnix(p.path);
     expect((await readAll(client, 3_000)).text).toBe('');
     await client.close();
+    const errors = p.trace.filter((e) => e.kind === 'transport' && e.what === 'error');
+    expect(errors).toHaveLength(1);
+    expect(errors[0]).toMatchObject({ actor: 'proxy', message: expect.stringContaining('cannot reach the guest') });
   });
 
   it('close() ends every open connection (bounded)', async () => {

@@ -19,6 +19,8 @@ export interface MemoryGuestResult extends GuestOutput {
   readonly files: Map<string, string>;
   readonly spawned: ProcessSpec[];
   readonly removed: boolean;
+  /** The guest's `child` events (spawned, signal, exited), in order. */
+  readonly childEvents: string[];
 }
 
 export interface MemoryGuestOptions {
@@ -64,6 +66,8 @@ export async function runMemoryGuest(chunks: readonly Uint8Array[], options: Mem
   const out: Uint8Array[] = [];
   const err: Uint8Array[] = [];
   actor.on('wire', (e) => (e.stream === 'stdout' ? out : err).push(e.bytes));
+  const childEvents: string[] = [];
+  actor.on('child', (e) => childEvents.push(e.what === 'signal' ? `signal ${e.signal}` : e.what === 'exited' ? `exited ${e.exit.kind === 'exited' ? e.exit.code : e.exit.signal}` : 'spawned'));
   const done = toPromise(actor);
   actor.start();
   const pump = pumpInto(actor);
@@ -78,5 +82,6 @@ export async function runMemoryGuest(chunks: readonly Uint8Array[], options: Mem
     files,
     spawned,
     removed,
+    childEvents,
   };
 }

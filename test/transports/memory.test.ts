@@ -2,6 +2,7 @@ import { fc, test } from '@fast-check/vitest';
 import { describe, expect, it } from 'vitest';
 import { createMemoryPair, type MemoryDirection } from '../../transports/memory.js';
 import { collect, readBytes, settlesWithin, sleep, within } from './helpers.js';
+import { eventually } from '../support/procs.js';
 
 const runs = Number(process.env.FC_NUM_RUNS ?? 100);
 
@@ -123,6 +124,26 @@ describe('memory pair', () => {
     await b.close();
     expect(await r).toMatchObject({ end: 'complete', completions: 1 });
     expect((await r).bytes.toString()).toBe('0123');
+  });
+
+  it('reports each scripted fault as it takes effect (onFault)', async () => {
+    const faults: unknown[] = [];
+    const [a, b] = createMemoryPair({
+      aToB: { stale: Buffer.from('old\n'), stallAfter: 6 },
+      bToA: { cut: { bytes: 2, mode: 'reset' } },
+      onFault: (f) => faults.push(f),
+    });
+    expect(faults).toEqual([{ direction: 'aToB', what: 'stale', bytes: 4 }]);
+    const atB = collect(b.incoming$, 5000);
+    const atA = collect(a.incoming$, 5000);
+    await a.write(Buffer.from('0123456789'));
+    await eventually(() => faults.length === 2, 2_000, 'the stall');
+    expect(faults[1]).toEqual({ direction: 'aToB', what: 'stall', bytes: 6 });
+    await b.write(Buffer.from('xyz')).catch(() => undefined);
+    expect(await atA).toMatchObject({ end: 'error' });
+    expect(faults[2]).toEqual({ direction: 'bToA', what: 'cut', bytes: 2, mode: 'reset' });
+    expect(faults).toHaveLength(3);
+    await atB;
   });
 
   it('no-EOF: closing one end is not seen by the other (virtio-serial)', async () => {
