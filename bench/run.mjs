@@ -2,10 +2,17 @@
 // npm run bench [-- --quick]: our guest and SystemTap's stapsh side by side,
 // alternating runs, medians and ratios. Figures go to BENCHMARKS.md by hand
 // from this output, with the command that produced them.
+// Every process the bench starts is tracked and killed, and its temp dir
+// removed, on every exit path (normal end, error, SIGINT/SIGTERM/SIGHUP);
+// every wait is bounded.
 import { spawn, spawnSync } from 'node:child_process';
-import { chmodSync, existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { chmodSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { connect } from 'node:net';
 import { cpus, tmpdir, totalmem } from 'node:os';
 import { join, resolve } from 'node:path';
+import { monitorEventLoopDelay } from 'node:perf_hooks';
+import { setFlagsFromString } from 'node:v8';
+import { runInNewContext } from 'node:vm';
 
 const quick = process.argv.includes('--quick');
 const ROOT = resolve(import.meta.dirname, '..');
@@ -16,6 +23,73 @@ const size = (quick ? 64 : 256) * MiB;
 const runs = quick ? 3 : 5;
 
 const dir = mkdtempSync(join(tmpdir(), 'stapflow-bench-'));
+
+// ---- process tracking and cleanup on every exit path ----------------------
+/** Processes started by the bench and not yet exited; `group`: started detached, killed by process group. */
+const live = new Map();
+function track(p, group = false) {
+  if (p.pid === undefined) return p;
+  live.set(p, group);
+  p.once('exit', () => live.delete(p));
+  return p;
+}
+function killTracked(p, signal) {
+  try {
+    if (live.get(p)) process.kill(-p.pid, signal);
+    else p.kill(signal);
+  } catch {
+    // already gone
+  }
+}
+let cleanedUp = false;
+function cleanup() {
+  if (cleanedUp) return;
+  cleanedUp = true;
+  for (const p of live.keys()) killTracked(p, 'SIGKILL');
+  live.clear();
+  rmSync(dir, { recursive: true, force: true });
+}
+process.on('exit', cleanup);
+for (const signal of ['SIGINT', 'SIGTERM', 'SIGHUP']) {
+  process.on(signal, () => {
+    process.stderr.write(`bench: ${signal}, cleaning up\n`);
+    cleanup();
+    process.exit(130);
+  });
+}
+/** Kill a tracked process if it has not exited within `ms`; returns a function that cancels the timer. */
+function deadline(p, ms, onFire) {
+  const t = setTimeout(() => {
+    onFire?.();
+    killTracked(p, 'SIGKILL');
+  }, ms);
+  return () => clearTimeout(t);
+}
+/** A promise bounded by `ms`: rejects with a clear message when it takes longer. */
+function within(promise, ms, what) {
+  let t;
+  return Promise.race([
+    promise,
+    new Promise((_, reject) => (t = setTimeout(() => reject(new Error(`bench: ${what} did not finish within ${ms} ms`)), ms))),
+  ]).finally(() => clearTimeout(t));
+}
+const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
+/** Stop a tracked process: `signal` first, SIGKILL (its group when detached) after `ms`; bounded. */
+async function stopProcess(p, signal = 'SIGTERM', ms = 5000) {
+  if (!live.has(p)) return;
+  const group = live.get(p);
+  const exited = new Promise((r) => p.once('exit', r));
+  killTracked(p, signal);
+  const t = setTimeout(() => killTracked(p, 'SIGKILL'), ms);
+  await within(exited, ms + 2000, `stopping pid ${p.pid}`).finally(() => clearTimeout(t));
+  if (group) {
+    try {
+      process.kill(-p.pid, 'SIGKILL'); // whatever of its group outlived it
+    } catch {
+      // none left
+    }
+  }
+}
 const bindir = join(dir, 'bin');
 mkdirSync(bindir);
 const child = join(bindir, 'staprun');
@@ -26,18 +100,21 @@ const haveReal = existsSync(REAL) && spawnSync('unshare', ['-m', 'true']).status
 const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
 
 /** One data-mode streaming session: time from `run` to the guest's exit, bytes framed, peak RSS. */
-function stream(which) {
+function stream(which, extraArgs = []) {
   return new Promise((resolvePromise, reject) => {
     const argv =
       which === 'ours'
-        ? [process.execPath, OUR, '--protocol-version', '4.8', '--bindir', bindir]
+        ? [process.execPath, OUR, '--protocol-version', '4.8', '--bindir', bindir, ...extraArgs]
         : ['unshare', '-m', 'sh', '-c', 'mount --bind "$0" /usr/bin/staprun && exec "$@"', child, REAL];
     const timeArgv = ['/usr/bin/env', 'time', '-f', 'maxrss_kb=%M', ...argv];
     const useTime = existsSync('/usr/bin/time');
-    const p = spawn(useTime ? '/usr/bin/time' : argv[0], useTime ? ['-f', 'maxrss_kb=%M', ...argv] : argv.slice(1), {
+    const p = spawn(useTime ? '/usr/bin/time' : argv[0], useTime ? ['-f', 'maxrss_kb=%M cpu_s=%U %S', ...argv] : argv.slice(1), {
       stdio: ['pipe', 'pipe', 'pipe'],
       env: { ...process.env, TMPDIR: dir },
     });
+    track(p);
+    let timedOut = false;
+    const cancel = deadline(p, 300_000, () => (timedOut = true));
     void timeArgv;
     let payload = 0;
     let header = '';
@@ -75,9 +152,12 @@ function stream(which) {
     }, 300);
     p.once('error', reject);
     p.once('close', (code) => {
+      cancel();
+      if (timedOut) return reject(new Error(`bench: ${which} streaming run did not end within 300 s`));
       const seconds = (performance.now() - started) / 1000;
       const rss = Number(/maxrss_kb=(\d+)/.exec(stderr)?.[1] ?? NaN);
-      resolvePromise({ seconds, payload, code, rssMiB: rss / 1024 });
+      const cpu = /cpu_s=([\d.]+) ([\d.]+)/.exec(stderr);
+      resolvePromise({ seconds, payload, code, rssMiB: rss / 1024, cpuSeconds: cpu ? Number(cpu[1]) + Number(cpu[2]) : NaN });
     });
   });
 }
@@ -86,10 +166,14 @@ function stream(which) {
 function rawPipe() {
   return new Promise((resolvePromise) => {
     const t0 = performance.now();
-    const p = spawn(child, [], { stdio: ['ignore', 'pipe', 'inherit'] });
+    const p = track(spawn(child, [], { stdio: ['ignore', 'pipe', 'inherit'] }));
+    const cancel = deadline(p, 300_000);
     let n = 0;
     p.stdout.on('data', (c) => (n += c.length));
-    p.once('close', () => resolvePromise({ seconds: (performance.now() - t0) / 1000, payload: n }));
+    p.once('close', () => {
+      cancel();
+      resolvePromise({ seconds: (performance.now() - t0) / 1000, payload: n });
+    });
   });
 }
 
@@ -160,7 +244,9 @@ if (!haveReal) console.log('SystemTap stapsh not runnable here (needs systemtap-
         which === 'ours'
           ? [process.execPath, OUR, '--protocol-version', '4.8', '--bindir', bindir]
           : [REAL];
-      const p = spawn(argv[0], argv.slice(1), { stdio: ['pipe', 'pipe', 'ignore'], env: { ...process.env, TMPDIR: dir } });
+      const p = track(spawn(argv[0], argv.slice(1), { stdio: ['pipe', 'pipe', 'ignore'], env: { ...process.env, TMPDIR: dir } }));
+      const cancel = deadline(p, 120_000, () => rej(new Error(`bench: ${which} upload did not finish within 120 s`)));
+      p.once('close', cancel);
       let out = '';
       let t0 = 0;
       p.stdout.setEncoding('latin1').on('data', (s) => {
@@ -192,6 +278,235 @@ if (!haveReal) console.log('SystemTap stapsh not runnable here (needs systemtap-
   }
 }
 
+// ---- helpers for sessions over unix sockets (sections 4 and 5b) -----------
+const RETRYABLE = new Set(['ECONNREFUSED', 'ENOENT', 'EAGAIN']);
+
+/** Wait (bounded) until `path` exists. */
+async function waitForFile(path, ms, what) {
+  const end = performance.now() + ms;
+  while (!existsSync(path)) {
+    if (performance.now() > end) throw new Error(`bench: ${what}: ${path} did not appear within ${ms} ms`);
+    await sleep(5);
+  }
+}
+
+/**
+ * One session over a unix socket, each command sent only after the previous
+ * reply (SystemTap's guest handles one line per poll wake-up): `stap 4.8` →
+ * hello, `option data` → OK, `file 1024 m.ko` + 1024 bytes → OK, `run` → OK.
+ * `setupMs`: from the start of the connect that succeeded to the run's OK
+ * (ECONNREFUSED/ENOENT/EAGAIN retried, bounded). Then `afterRun`:
+ * 'end' half-closes at once (the guest hangs up its child and closes);
+ * 'drain' reads data frames until the guest says `quit` and closes.
+ * Never rejects: { ok, setupMs, steps, stdout, quit, error }.
+ */
+function unixSession(sock, { afterRun = 'end', timeoutMs = 15_000 } = {}) {
+  const payload = Buffer.alloc(1024, 0x7f);
+  const commands = [
+    Buffer.from('option data\n'),
+    Buffer.concat([Buffer.from('file 1024 m.ko\n'), payload]),
+    Buffer.from('run\n'),
+  ];
+  const start = performance.now();
+  return new Promise((resolvePromise) => {
+    let s = null;
+    let done = false;
+    let t0 = 0;
+    let step = 0; // replies received: 0 hello, 1 option, 2 file, 3 run
+    const steps = [];
+    let last = 0;
+    let setupMs = null;
+    let buf = Buffer.alloc(0);
+    let frameLeft = 0;
+    let frameStream = '';
+    let stdout = '';
+    let quit = false;
+    let error = null;
+    const timer = setTimeout(() => finish(`no end within ${timeoutMs} ms (after ${step} replies)`), timeoutMs);
+    function finish(err) {
+      if (done) return;
+      done = true;
+      clearTimeout(timer);
+      if (err && error === null) error = err;
+      s?.destroy();
+      const ok = error === null && setupMs !== null && (afterRun !== 'drain' || (quit && stdout === 'hi\n'));
+      resolvePromise({ ok, setupMs, steps, stdout, quit, error });
+    }
+    function onLine(line) {
+      if (line.startsWith('stapsh:')) return; // debug lines
+      if (step < 4) {
+        const good = step === 0 ? /^stapsh \S+ \S+ \S+$/.test(line) : line === 'OK';
+        if (!good) return finish(`unexpected reply ${JSON.stringify(line)} after ${step} replies`);
+        const now = performance.now();
+        steps.push(now - last);
+        last = now;
+        step++;
+        if (step < 4) return void s.write(commands[step - 1]);
+        setupMs = now - t0;
+        if (afterRun === 'end') s.end();
+        return;
+      }
+      const m = /^data (stdout|stderr) (\d+)$/.exec(line);
+      if (m) {
+        frameStream = m[1];
+        frameLeft = Number(m[2]);
+      } else if (line === 'quit') quit = true;
+      else if (afterRun === 'drain') finish(`unexpected line ${JSON.stringify(line)} after run`);
+    }
+    function attempt() {
+      t0 = performance.now();
+      last = t0;
+      s = connect(sock);
+      let connected = false;
+      s.once('connect', () => {
+        connected = true;
+        s.write('stap 4.8\n');
+      });
+      s.on('data', (chunk) => {
+        buf = buf.length ? Buffer.concat([buf, chunk]) : chunk;
+        while (buf.length && !done) {
+          if (frameLeft > 0) {
+            const n = Math.min(frameLeft, buf.length);
+            if (frameStream === 'stdout') stdout += buf.toString('latin1', 0, n);
+            frameLeft -= n;
+            buf = buf.subarray(n);
+            continue;
+          }
+          const nl = buf.indexOf(10);
+          if (nl < 0) break;
+          const line = buf.toString('latin1', 0, nl);
+          buf = buf.subarray(nl + 1);
+          onLine(line);
+        }
+      });
+      s.on('error', (e) => {
+        if (setupMs !== null && afterRun === 'end') return finish(null); // the session is set up; its teardown is not measured
+        if (!connected && RETRYABLE.has(e.code) && performance.now() - start < timeoutMs - 1000) {
+          s.destroy();
+          setTimeout(() => !done && attempt(), 10);
+          return;
+        }
+        finish(`${e.code ?? e.message} after ${step} replies`);
+      });
+      s.on('close', () => {
+        if (!connected) return; // a retried connect
+        if (setupMs === null) finish(`closed after ${step} replies`);
+        else finish(null);
+      });
+    }
+    attempt();
+  });
+}
+
+/** p-th percentile (nearest rank) of a list of numbers. */
+function percentile(xs, p) {
+  const sorted = [...xs].sort((a, b) => a - b);
+  return sorted[Math.min(sorted.length - 1, Math.max(0, Math.ceil((p / 100) * sorted.length) - 1))];
+}
+
+/** Start our guest on a unix socket (one process serving every session). */
+async function startOurListener(sock, bin, { preload = null, env = {} } = {}) {
+  const argv = [...(preload ? ['-r', preload] : []), OUR, '--protocol-version', '4.8', '--listen', `unix:${sock}`, '--bindir', bin];
+  const p = track(spawn(process.execPath, argv, { stdio: ['ignore', 'ignore', 'pipe'], detached: true, env: { ...process.env, TMPDIR: dir, ...env } }), true);
+  p.stderr.setEncoding('utf8').on('data', (s) => process.stderr.write(`[our guest] ${s}`));
+  await waitForFile(sock, 10_000, 'our guest --listen');
+  return p;
+}
+
+/**
+ * Serve SystemTap's guest on a unix socket as its users do: socat forks and
+ * execs one stapsh per connection. socat itself runs in one private mount
+ * namespace (`unshare -m`) where the scripted child is bind-mounted over
+ * /usr/bin/staprun, so each session pays exactly the deployed cost (fork +
+ * exec of stapsh), not a namespace and a mount per connection.
+ */
+async function startRealListener(sock, stapRunScript) {
+  const p = track(
+    spawn(
+      'unshare',
+      ['-m', 'sh', '-c', 'mount --bind "$0" /usr/bin/staprun && exec socat "$1" "$2"', stapRunScript, `UNIX-LISTEN:${sock},fork`, `EXEC:${REAL}`],
+      { stdio: ['ignore', 'ignore', 'pipe'], detached: true, env: { ...process.env, TMPDIR: dir } },
+    ),
+    true,
+  );
+  // socat logs each stapsh that exits non-zero (129 when a session ends by EOF and its child is hung up): not news.
+  p.stderr.setEncoding('utf8').on('data', (s) => {
+    for (const l of s.split('\n')) if (l && !/E waitpid\(\): child \d+ exited with status/.test(l)) process.stderr.write(`[socat] ${l}\n`);
+  });
+  await waitForFile(sock, 10_000, 'socat UNIX-LISTEN');
+  return p;
+}
+
+// ---- 4. session setup latency over a unix socket --------------------------
+{
+  const sessionsEach = quick ? 40 : 200;
+  const warmup = 5;
+  const bin4 = join(dir, 'bin4');
+  mkdirSync(bin4);
+  // A child that exits at once makes SystemTap's guest race (it sometimes
+  // says `quit` without the `OK` to `run`): both guests get one that sleeps 50 ms.
+  const child4 = join(bin4, 'staprun');
+  writeFileSync(child4, '#!/bin/sh\nexec sleep 0.05\n');
+  chmodSync(child4, 0o755);
+  const haveSocat = existsSync('/usr/bin/socat');
+  console.log(
+    `## 4. session setup over a unix socket: connect, hello, option data, file 1024, run -> OK; ${sessionsEach} alternating sessions each after ${warmup} warm-up (child: sleep 0.05)`,
+  );
+  const ourSock = join(dir, 'ours4.sock');
+  const realSock = join(dir, 'real4.sock');
+  const ourGuest = await startOurListener(ourSock, bin4);
+  const realGuest = haveReal && haveSocat ? await startRealListener(realSock, child4) : null;
+  const got = { ours: [], real: [] };
+  const failures = { ours: [], real: [] };
+  for (let i = 0; i < warmup + sessionsEach; i++) {
+    for (const [which, sock] of [['ours', ourSock], ...(realGuest ? [['real', realSock]] : [])]) {
+      const r = await unixSession(sock, { afterRun: 'end' });
+      if (i < warmup) continue;
+      if (r.ok) got[which].push(r);
+      else failures[which].push(r.error);
+    }
+  }
+  const line = (name, which) => {
+    const ms = got[which].map((r) => r.setupMs);
+    const stepP50 = [0, 1, 2, 3].map((k) => percentile(got[which].map((r) => r.steps[k]), 50).toFixed(2));
+    const fails = failures[which].length ? `; failed: ${[...new Set(failures[which])].slice(0, 3).join('; ')}` : '';
+    console.log(
+      `${name.padEnd(22)} p50 ${percentile(ms, 50).toFixed(2).padStart(6)} ms  p99 ${percentile(ms, 99).toFixed(2).padStart(6)} ms  ok ${ms.length}/${sessionsEach}  (p50 per reply: hello ${stepP50[0]}, option ${stepP50[1]}, file ${stepP50[2]}, run ${stepP50[3]} ms)${fails}`,
+    );
+    return percentile(ms, 50);
+  };
+  const o = line('stapflow stapsh', 'ours');
+  console.log(`${''.padEnd(22)} (one --listen process serving every session)`);
+  if (realGuest) {
+    const r = line('SystemTap stapsh 4.8', 'real');
+    console.log(`${''.padEnd(22)} (socat UNIX-LISTEN,fork EXEC:stapsh: one process per session; socat inside one unshare -m with the child bind-mounted)`);
+    console.log(`ratio p50 ours/real: ${(o / r).toFixed(2)}x   (goal <= 0.5x)`);
+  } else console.log('SystemTap stapsh not runnable here (needs systemtap-runtime, socat and root for unshare -m): no ratio');
+  await stopProcess(ourGuest);
+  if (realGuest) await stopProcess(realGuest);
+
+  // The machines alone: host and guest machines over an in-memory pair, one session after another.
+  const { runMemorySession } = await import('../dist/agents/memory/session.js');
+  const nMem = quick ? 500 : 2000;
+  const memChild = { start: [['stdout', 'hi\n']], exitCode: 0 };
+  for (let i = 0; i < 50; i++) await within(runMemorySession({ child: memChild }), 10_000, 'warm-up in-memory session');
+  let okMem = 0;
+  const tm = performance.now();
+  let firstFailure = null;
+  for (let i = 0; i < nMem; i++) {
+    const r = await within(runMemorySession({ child: memChild }), 10_000, 'in-memory session');
+    if (r.host.ok) okMem++;
+    else firstFailure ??= JSON.stringify(r.host).slice(0, 300);
+  }
+  const usPer = ((performance.now() - tm) * 1000) / nMem;
+  console.log(
+    `in-memory machines alone  mean ${usPer.toFixed(0).padStart(6)} µs per session  (${nMem} sequential runMemorySession, ok ${okMem}/${nMem}, child prints one line and exits)${firstFailure ? `; first failure: ${firstFailure}` : ''}`,
+  );
+  // Collect this part's garbage now, so that section 5's heap baseline is not inflated by it
+  // (section 5 measures peak heap minus the heap before it starts).
+  setFlagsFromString('--expose-gc');
+  runInNewContext('gc')();
+}
 
 // ---- 5. scale: concurrent in-memory sessions (the machines alone) --------
 {
@@ -214,7 +529,7 @@ if (!haveReal) console.log('SystemTap stapsh not runnable here (needs systemtap-
     runMemorySession({ child: { start: [['stdout', 'tick\n']], onHup: [['stdout', 'end\n']] }, interruptAfterMs: 200, replyTimeoutMs: 30_000 }),
   );
   const sampler = setInterval(() => (heapPeak = Math.max(heapPeak, process.memoryUsage().heapUsed)), 20);
-  const results = await Promise.all(sessions);
+  const results = await within(Promise.all(sessions), 300_000, 'section 5 sessions');
   const seconds = (performance.now() - t0) / 1000;
   clearInterval(sampler);
   clearInterval(lag);
@@ -222,4 +537,86 @@ if (!haveReal) console.log('SystemTap stapsh not runnable here (needs systemtap-
   console.log(`sessions ok ${ok}/${n}; ${(n / seconds).toFixed(0)} sessions/s including the 200 ms each runs; peak heap per live session ${((heapPeak - heap0) / n / 1024).toFixed(1)} KiB (goal <= 100 KB); max event-loop lag ${lagMax.toFixed(0)} ms`);
 }
 
-rmSync(dir, { recursive: true, force: true });
+
+// ---- 5b. scale over a unix socket: concurrent sessions to one guest process ----
+{
+  const n = 100;
+  const bin5 = join(dir, 'bin5');
+  mkdirSync(bin5);
+  writeFileSync(join(bin5, 'staprun'), '#!/bin/sh\necho hi; sleep 1\n');
+  chmodSync(join(bin5, 'staprun'), 0o755);
+  console.log(`## 5b. scale over a unix socket: ${n} concurrent sessions to one stapsh --listen process, all started at once (child: echo hi; sleep 1)`);
+  const sock = join(dir, 'ours5.sock');
+  const lagFile = join(dir, 'guest-lag.json');
+  const guest = await startOurListener(sock, bin5, { preload: join(ROOT, 'bench', 'lag-probe.cjs'), env: { STAPFLOW_LAG_FILE: lagFile } });
+  const rss = () => {
+    try {
+      return Number(/VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${guest.pid}/status`, 'latin1'))?.[1] ?? NaN);
+    } catch {
+      return NaN;
+    }
+  };
+  /** Ask the probe in the guest for its lag since the last ask (bounded wait). */
+  const guestLag = async () => {
+    rmSync(lagFile, { force: true });
+    process.kill(guest.pid, 'SIGUSR2');
+    await waitForFile(lagFile, 5000, 'lag probe in the guest');
+    return JSON.parse(readFileSync(lagFile, 'utf8'));
+  };
+  // Warm-up: two sessions one after the other, so the baseline has the code loaded.
+  for (let i = 0; i < 2; i++) await unixSession(sock, { afterRun: 'drain', timeoutMs: 15_000 });
+  await sleep(200);
+  const rssBase = rss();
+  await guestLag(); // reset the guest's histogram
+  let rssPeak = rssBase;
+  const sampler = setInterval(() => (rssPeak = Math.max(rssPeak, rss())), 20);
+  const benchLag = monitorEventLoopDelay({ resolution: 10 });
+  benchLag.enable();
+  const t0 = performance.now();
+  const results = await within(Promise.all(Array.from({ length: n }, () => unixSession(sock, { afterRun: 'drain', timeoutMs: 30_000 }))), 40_000, 'section 5b sessions');
+  const seconds = (performance.now() - t0) / 1000;
+  benchLag.disable();
+  clearInterval(sampler);
+  rssPeak = Math.max(rssPeak, rss());
+  const lagIn = await guestLag();
+  await stopProcess(guest);
+  const ok = results.filter((r) => r.ok);
+  const errors = [...new Set(results.filter((r) => !r.ok).map((r) => r.error ?? `stdout ${JSON.stringify(r.stdout)}, quit ${r.quit}`))];
+  const setup = ok.map((r) => r.setupMs);
+  console.log(
+    `sessions ok ${ok.length}/${n}; ${(n / seconds).toFixed(1)} sessions/s (all ${n} from connect to close, each child runs 1 s: ceiling ~${n}/s); setup p50 ${percentile(setup, 50)?.toFixed(0)} ms, max ${Math.max(...setup).toFixed(0)} ms${errors.length ? `; failed: ${errors.slice(0, 3).join('; ')}` : ''}`,
+  );
+  console.log(
+    `guest RSS: ${(rssBase / 1024).toFixed(1)} MiB idle, peak ${(rssPeak / 1024).toFixed(1)} MiB -> ${((rssPeak - rssBase) / n).toFixed(0)} KiB per live session (sampled /proc/PID/status VmRSS every 20 ms)`,
+  );
+  console.log(
+    `event-loop lag inside the guest: max ${lagIn.maxMs.toFixed(1)} ms, p99 ${lagIn.p99Ms.toFixed(1)} ms, mean ${lagIn.meanMs.toFixed(1)} ms (beyond a 10 ms timer: perf_hooks histogram preloaded with -r bench/lag-probe.cjs); in the bench process driving them: max ${Math.max(0, benchLag.max / 1e6 - 10).toFixed(1)} ms`,
+  );
+}
+
+// ---- 6. trace overhead: section-1 streaming with and without --trace ------
+{
+  const traceRuns = quick ? 5 : 9;
+  const traceFile = join(dir, 'trace.jsonl');
+  console.log(`## 6. trace overhead: section-1 streaming (our guest, data mode, ${size / MiB} MiB) with --trace FILE vs without; ${traceRuns} alternating runs`);
+  const plain = [];
+  const traced = [];
+  let traceBytes = 0;
+  for (let i = 0; i < traceRuns; i++) {
+    plain.push(await stream('ours'));
+    traced.push(await stream('ours', ['--trace', traceFile]));
+    traceBytes = ['', '.1', '.2', '.3'].reduce((n, s) => n + (existsSync(traceFile + s) ? statSync(traceFile + s).size : 0), 0);
+    for (const s of ['', '.1', '.2', '.3']) rmSync(traceFile + s, { force: true });
+  }
+  const lostPlain = plain.map((r) => size - r.payload);
+  const lostTraced = traced.map((r) => size - r.payload);
+  const mPlain = median(plain.map(rate));
+  const mTraced = median(traced.map(rate));
+  const cPlain = median(plain.map((r) => r.cpuSeconds));
+  const cTraced = median(traced.map((r) => r.cpuSeconds));
+  console.log(`without trace          median ${mPlain.toFixed(0).padStart(6)} MiB/s  guest CPU ${cPlain.toFixed(2)} s  bytes lost per run: ${lostPlain.join(', ')}`);
+  console.log(`with --trace FILE      median ${mTraced.toFixed(0).padStart(6)} MiB/s  guest CPU ${cTraced.toFixed(2)} s  bytes lost per run: ${lostTraced.join(', ')}  trace ${(traceBytes / 1024).toFixed(0)} KiB per run`);
+  console.log(`trace overhead: ${((mPlain / mTraced - 1) * 100).toFixed(1)}% more time per byte (medians of MiB/s)   (goal <= 10%); guest CPU (user+sys) +${((cTraced / cPlain - 1) * 100).toFixed(1)}%`);
+}
+
+cleanup();

@@ -14,6 +14,7 @@
 import { assign, emit, enqueueActions, fromPromise, setup, type ActorRefFrom } from 'xstate';
 import { latin1, utf8 } from '../protocol/bytes.js';
 import { parseCommandLine } from '../protocol/commandLine.js';
+import { nonceWord, STATUS_OPTION, statusText, type ChildStatus } from '../protocol/extensions.js';
 import { featuresOf, type Features } from '../protocol/releases.js';
 import { exitCodeOf, type ChildExit, type ChildProgram, type OutputStream } from './childTypes.js';
 import {
@@ -41,6 +42,11 @@ export interface GuestInput {
   /** The private temp dir (the child's working directory). */
   readonly workdir: string;
   readonly limits?: Partial<GuestLimits>;
+  /**
+   * stapflow's extensions, answered only when a host asks (`option status`,
+   * the hello nonce). Default true; false answers exactly as the release does.
+   */
+  readonly extensions?: boolean;
 }
 
 /** Pieces of input, as the pump pulls them from the command decoder. */
@@ -82,6 +88,9 @@ export interface GuestContext {
   readonly limits: GuestLimits;
   readonly verbose: number;
   readonly awaitingStap: boolean;
+  readonly extensions: boolean;
+  /** The host sent `option status`: report the child's end before `quit`. */
+  readonly statusWanted: boolean;
   readonly dataMode: boolean;
   /**
    * Whether the running child's output is framed: fixed when it starts, as
@@ -106,6 +115,18 @@ export interface GuestOutput {
 }
 
 const NL = utf8('\n');
+
+/** The `status` line's view of a child's end; null when there is none to report (no child, an unknown signal). */
+function statusOfExit(exit: ChildExit | null): ChildStatus | null {
+  if (exit === null) return null;
+  if (exit.kind === 'exited') return exit.code >= 0 && exit.code <= 255 ? { kind: 'exited', code: exit.code } : null;
+  return exit.number >= 1 && exit.number <= 127 ? { kind: 'signalled', number: exit.number } : null;
+}
+
+/** The hello reply to a `stap` line: with the host's nonce echoed when it sent one and extensions are on. */
+function helloFor(context: GuestContext, nonce: string | null): string {
+  return nonce !== null && context.extensions ? `${context.hello} ${nonceWord(nonce)}` : context.hello;
+}
 
 /** Write a debug line, in SystemTap's `stapsh:` form that hosts skip. */
 function debugBytes(text: string): Uint8Array {
@@ -172,10 +193,15 @@ export const guestStapsh = setup({
       switch (line.command) {
         case 'stap':
           enqueue.assign({ awaitingStap: false });
-          reply(context.hello);
+          reply(helloFor(context, line.nonce));
           return;
         case 'option': {
           if (!context.features.options) return; // before 2.4 `option` is an unknown word
+          if (line.name === STATUS_OPTION && context.extensions) {
+            enqueue.assign({ statusWanted: true });
+            reply('OK');
+            return;
+          }
           const verdict = judgeOption(line.name, context.features);
           switch (verdict.kind) {
             case 'error':
@@ -230,10 +256,13 @@ export const guestStapsh = setup({
           return; // SystemTap's guest answers unknown words with silence
       }
     }),
-    answerGluedHello: enqueueActions(({ context, enqueue }) => {
+    answerGluedHello: enqueueActions(({ context, event, enqueue }) => {
+      if (event.type !== 'LINE') return;
+      const hello = parseCommandLine(helloSuffix(event.bytes) ?? event.bytes);
+      const text = helloFor(context, hello.command === 'stap' ? hello.nonce : null);
       enqueue.assign({ awaitingStap: false });
-      if (context.verbose > 0) enqueue.emit({ type: 'wire', stream: 'stderr', bytes: debugBytes(`reply: ${context.hello}`) });
-      enqueue.emit({ type: 'wire', stream: 'stdout', bytes: utf8(`${context.hello}\n`) });
+      if (context.verbose > 0) enqueue.emit({ type: 'wire', stream: 'stderr', bytes: debugBytes(`reply: ${text}`) });
+      enqueue.emit({ type: 'wire', stream: 'stdout', bytes: utf8(`${text}\n`) });
     }),
     debugIgnored: enqueueActions(({ context, event, enqueue }) => {
       if (context.verbose > 0 && event.type === 'LINE') {
@@ -298,6 +327,11 @@ export const guestStapsh = setup({
     }),
     announceQuit: enqueueActions(({ context, enqueue }) => {
       if (!context.dataMode) return;
+      const status = context.statusWanted ? statusOfExit(context.exit) : null;
+      if (status !== null) {
+        if (context.verbose > 0) enqueue.emit({ type: 'wire', stream: 'stderr', bytes: debugBytes(`reply: ${statusText(status)}`) });
+        enqueue.emit({ type: 'wire', stream: 'stdout', bytes: utf8(`${statusText(status)}\n`) });
+      }
       if (context.verbose > 0) enqueue.emit({ type: 'wire', stream: 'stderr', bytes: debugBytes('reply: quit') });
       enqueue.emit({ type: 'wire', stream: 'stdout', bytes: utf8('quit\n') });
     }),
@@ -330,6 +364,8 @@ export const guestStapsh = setup({
       limits,
       verbose: input.verbose ?? 0,
       awaitingStap: input.listening ?? false,
+      extensions: input.extensions ?? true,
+      statusWanted: false,
       dataMode: false,
       framing: false,
       forcedProgram: null,

@@ -6,9 +6,10 @@
  * emits the bytes to send; the transport and the decoder live outside.
  */
 
-import { assign, emit, enqueueActions, fromPromise, setup, type ActorRefFrom } from 'xstate';
+import { and, assign, emit, enqueueActions, fromPromise, setup, type ActorRefFrom } from 'xstate';
 import { utf8 } from '../protocol/bytes.js';
 import * as encode from '../protocol/encode.js';
+import { parseNonceWord, STATUS_OPTION, type ChildStatus } from '../protocol/extensions.js';
 import { featuresOf } from '../protocol/releases.js';
 import type { ReplyMode } from '../protocol/replyDecoder.js';
 
@@ -44,6 +45,24 @@ export interface HostSessionInput {
   readonly replyTimeoutMs?: number;
   /** Bound on stale bytes skipped before the hello. */
   readonly maxStaleBytes?: number;
+  /**
+   * stapflow's hello nonce: send `stap VERSION nonce=TOKEN`; a hello that
+   * carries another token is a dead session's and is skipped.
+   */
+  readonly nonce?: string;
+  /** stapflow's `option status` (in data mode, to a guest with `option`); a guest that refuses it is used without. */
+  readonly askStatus?: boolean;
+  /**
+   * The channel may hold a dead session's bytes (no EOF: virtio-serial).
+   * With a nonce, a hello without one (SystemTap's guest, or stale) is taken
+   * only after `helloSettleMs` without a hello carrying our token.
+   */
+  readonly staleChannel?: boolean;
+  /**
+   * See `staleChannel` (default 250 ms; 8× that, 2 s, when a dead session's
+   * bytes came first, as our guest may then still be restarting).
+   */
+  readonly helloSettleMs?: number;
 }
 
 /** Guest events, as the decoder reports them. */
@@ -52,6 +71,8 @@ export type HostInputEvent =
   | { readonly type: 'GUEST.DEBUG'; readonly text: string }
   | { readonly type: 'GUEST.DATA'; readonly stream: 'stdout' | 'stderr'; readonly bytes: Uint8Array }
   | { readonly type: 'GUEST.QUIT' }
+  /** stapflow's `status` line: how the child ended. */
+  | { readonly type: 'GUEST.STATUS'; readonly status: ChildStatus }
   | { readonly type: 'GUEST.DECODE_ERROR'; readonly message: string }
   /**
    * The channel ended (EOF) or broke (`error` set). `writing`: the break was
@@ -70,7 +91,15 @@ export type HostEmitted =
   | { readonly type: 'uploaded'; readonly name: string; readonly size: number };
 
 export type HostOutput =
-  | { readonly ok: true; readonly hello: GuestHello; readonly ended: 'quit' | 'eof' }
+  | {
+      readonly ok: true;
+      readonly hello: GuestHello;
+      readonly ended: 'quit' | 'eof';
+      /** The child's end as the guest reported it (`option status`); null when the guest did not. */
+      readonly status: ChildStatus | null;
+      /** The stapflow extensions the guest agreed to. */
+      readonly extensions: { readonly status: boolean; readonly nonce: boolean };
+    }
   | { readonly ok: false; readonly error: string; readonly hello: GuestHello | null };
 
 export interface HostContext {
@@ -83,6 +112,11 @@ export interface HostContext {
   readonly uploadIndex: number;
   readonly error: string | null;
   readonly ended: 'quit' | 'eof' | null;
+  /** A hello without our nonce, held while a hello with it may still come (stale channels). */
+  readonly candidate: GuestHello | null;
+  readonly nonceEchoed: boolean;
+  readonly statusAgreed: boolean;
+  readonly status: ChildStatus | null;
 }
 
 /**
@@ -90,7 +124,24 @@ export interface HostContext {
  * dead session's bytes (virtio-serial), a partial stale line can be glued
  * in front of it.
  */
-const HELLO = /stapsh (\S+) (\S+) (\S+)$/;
+const HELLO = /stapsh (\S+) (\S+) (\S+)(?: (\S+))?$/;
+
+/** How a hello line relates to this session's nonce. */
+type HelloVerdict = 'ours' | 'plain' | 'foreign' | null;
+
+function helloVerdict(text: string, nonce: string | undefined): HelloVerdict {
+  const m = HELLO.exec(text);
+  if (m === null) return null;
+  if (m[4] === undefined) return 'plain';
+  const token = parseNonceWord(m[4]);
+  if (token === null) return null; // five words, the fifth not a nonce: not a hello
+  return token === nonce ? 'ours' : 'foreign';
+}
+
+function helloOf(text: string): GuestHello {
+  const m = HELLO.exec(text)!;
+  return { version: m[1]!, machine: m[2]!, kernelRelease: m[3]! };
+}
 
 /** Placeholder: the embedder provides how file bytes are written to the channel. */
 const sendFileNotProvided = fromPromise<void, { spec: UploadSpec }>(async () => {
@@ -106,9 +157,25 @@ export const hostSession = setup({
     emitted: {} as HostEmitted,
   },
   actors: { sendFile: sendFileNotProvided },
-  delays: { reply: ({ context }) => context.timeoutMs },
+  delays: {
+    reply: ({ context }) => context.timeoutMs,
+    /** A dead session's bytes before the plain hello: our guest may be restarting, so hold it 8× longer. */
+    settle: ({ context }) => (context.input.helloSettleMs ?? 250) * (context.staleBytes > 0 ? 8 : 1),
+  },
   guards: {
-    isHello: ({ event }) => event.type === 'GUEST.LINE' && HELLO.test(event.text),
+    /** A hello to take now: ours, or plain where no stale hello can be (or no nonce was sent). */
+    isHello: ({ context, event }) => {
+      if (event.type !== 'GUEST.LINE') return false;
+      const v = helloVerdict(event.text, context.input.nonce);
+      return v === 'ours' || (v === 'plain' && !(context.input.staleChannel && context.input.nonce !== undefined));
+    },
+    /** A plain hello on a stale channel, with a nonce sent: maybe SystemTap's guest, maybe a dead session's. */
+    holdsPlainHello: ({ context, event }) =>
+      event.type === 'GUEST.LINE' &&
+      context.input.staleChannel === true &&
+      context.input.nonce !== undefined &&
+      helloVerdict(event.text, context.input.nonce) === 'plain',
+    isStatusOption: ({ context }) => context.options[0] === STATUS_OPTION,
     isOk: ({ event }) => event.type === 'GUEST.LINE' && event.text === 'OK',
     isError: ({ event }) => event.type === 'GUEST.LINE' && event.text.startsWith('ERROR'),
     /** The read side broke (a reset, an I/O error): output may be missing, so the run did not complete. */
@@ -120,14 +187,21 @@ export const hostSession = setup({
     moreUploads: ({ context }) => context.uploadIndex < context.input.uploads.length,
   },
   actions: {
-    sendHello: emit(({ context }) => ({ type: 'send' as const, bytes: encode.hello(context.input.release) })),
-    recordHello: enqueueActions(({ event, enqueue }) => {
-      if (event.type !== 'GUEST.LINE') return;
-      const m = HELLO.exec(event.text)!;
-      const hello = { version: m[1]!, machine: m[2]!, kernelRelease: m[3]! };
-      enqueue.assign({ hello });
+    sendHello: emit(({ context }) => ({ type: 'send' as const, bytes: encode.hello(context.input.release, context.input.nonce) })),
+    recordHello: enqueueActions(({ context, event, enqueue }) => {
+      const fromLine = event.type === 'GUEST.LINE';
+      const hello = fromLine ? helloOf(event.text) : context.candidate!;
+      const nonceEchoed = fromLine && helloVerdict(event.text, context.input.nonce) === 'ours';
+      // `option status` only where it can work: data mode (the line comes before `quit`) and a guest with `option`.
+      const askStatus = context.input.askStatus === true && context.input.wantData && featuresOf(hello.version).options;
+      enqueue.assign({ hello, nonceEchoed, candidate: null, options: askStatus ? [...context.options, STATUS_OPTION] : context.options });
       enqueue.emit({ type: 'hello', hello });
     }),
+    holdCandidate: assign({
+      candidate: ({ event }) => (event.type === 'GUEST.LINE' ? helloOf(event.text) : null),
+    }),
+    agreeIfStatus: assign({ statusAgreed: ({ context }) => context.statusAgreed || context.options[0] === STATUS_OPTION }),
+    recordStatus: assign({ status: ({ event }) => (event.type === 'GUEST.STATUS' ? event.status : null) }),
     countStale: assign({
       staleBytes: ({ context, event }) => context.staleBytes + (event.type === 'GUEST.LINE' ? event.text.length + 1 : 0),
     }),
@@ -164,7 +238,8 @@ export const hostSession = setup({
       },
     }),
     failOptions: assign({
-      error: ({ context }) => `stapsh ${context.hello!.version} does not support options on remote '${context.input.remote}'`,
+      error: ({ context }) =>
+        `stapsh ${context.hello!.version} does not support options (data mode needs stapsh 2.4 or later; this host speaks ${context.input.release}) on remote '${context.input.remote}'`,
     }),
     failStale: assign({
       error: ({ context }) =>
@@ -190,10 +265,20 @@ export const hostSession = setup({
     uploadIndex: 0,
     error: null,
     ended: null,
+    candidate: null,
+    nonceEchoed: false,
+    statusAgreed: false,
+    status: null,
   }),
   output: ({ context }) =>
     context.error === null && context.hello !== null
-      ? { ok: true, hello: context.hello, ended: context.ended ?? 'eof' }
+      ? {
+          ok: true,
+          hello: context.hello,
+          ended: context.ended ?? 'eof',
+          status: context.status,
+          extensions: { status: context.statusAgreed, nonce: context.nonceEchoed },
+        }
       : { ok: false, error: context.error ?? 'session ended early', hello: context.hello },
   initial: 'handshake',
   on: {
@@ -212,6 +297,21 @@ export const hostSession = setup({
         ],
         'GUEST.EOF': { target: 'failed', actions: { type: 'fail', params: { what: 'no hello from stapsh' } } },
       },
+      initial: 'waiting',
+      states: {
+        waiting: {
+          on: { 'GUEST.LINE': { guard: 'holdsPlainHello', target: 'settling', actions: 'holdCandidate' } },
+        },
+        /**
+         * A plain hello is held: SystemTap's guest says nothing after it, a
+         * dead session's is followed by more; each later plain hello
+         * replaces it and restarts the wait (only this state re-enters).
+         */
+        settling: {
+          after: { settle: { target: '#hostSession.options', actions: 'recordHello' } },
+          on: { 'GUEST.LINE': { guard: 'holdsPlainHello', target: 'settling', reenter: true, actions: 'holdCandidate' } },
+        },
+      },
     },
     options: {
       always: [
@@ -225,7 +325,9 @@ export const hostSession = setup({
       after: { reply: { target: 'failed', actions: { type: 'failTimeout', params: { what: 'option' } } } },
       on: {
         'GUEST.LINE': [
-          { guard: 'isOk', target: 'options', actions: 'shiftOption' },
+          { guard: 'isOk', target: 'options', actions: [{ type: 'agreeIfStatus' }, 'shiftOption'] },
+          // A guest without stapflow's extensions (any SystemTap release): go on without the status.
+          { guard: and(['isError', 'isStatusOption']), target: 'options', actions: 'shiftOption' },
           { guard: 'isError', target: 'failed', actions: { type: 'fail', params: { what: 'stapsh option failed' } } },
         ],
         'GUEST.EOF': { target: 'failed', actions: { type: 'fail', params: { what: 'guest closed during options' } } },
@@ -265,6 +367,7 @@ export const hostSession = setup({
       on: {
         'GUEST.DATA': { actions: 'forwardOutput' },
         'GUEST.QUIT': { target: 'finished', actions: { type: 'endBy', params: { how: 'quit' } } },
+        'GUEST.STATUS': { actions: 'recordStatus' },
         'GUEST.EOF': [
           { guard: 'readBroke', target: 'failed', actions: { type: 'fail', params: { what: 'the connection to the guest broke while the module ran' } } },
           { target: 'finished', actions: { type: 'endBy', params: { how: 'eof' } } },
@@ -278,6 +381,7 @@ export const hostSession = setup({
       on: {
         'GUEST.DATA': { actions: 'forwardOutput' },
         'GUEST.QUIT': { target: 'finished', actions: { type: 'endBy', params: { how: 'quit' } } },
+        'GUEST.STATUS': { actions: 'recordStatus' },
         'GUEST.EOF': [
           { guard: 'readBroke', target: 'failed', actions: { type: 'fail', params: { what: 'the connection to the guest broke while it quit' } } },
           { target: 'finished', actions: { type: 'endBy', params: { how: 'eof' } } },

@@ -5,10 +5,12 @@
  */
 
 import { latin1 } from './bytes.js';
+import { parseNonceWord } from './extensions.js';
 
 /** A command line taken apart into the protocol's vocabulary. */
 export type CommandLine =
-  | { readonly command: 'stap'; readonly version: string | null }
+  /** `nonce`: stapflow's `nonce=TOKEN` as the third word, else null (SystemTap reads only two words). */
+  | { readonly command: 'stap'; readonly version: string | null; readonly nonce: string | null }
   | { readonly command: 'option'; readonly name: string | null }
   /** `size` follows C `atoi` (-1 when the word is missing); `name` is raw. */
   | { readonly command: 'file'; readonly size: number; readonly name: Uint8Array | null }
@@ -67,7 +69,7 @@ export function parseCommandLine(line: Uint8Array): CommandLine {
   const verb = first === undefined ? '' : latin1(first);
   switch (verb) {
     case 'stap':
-      return { command: 'stap', version: words[1] ? latin1(words[1]) : null };
+      return { command: 'stap', version: words[1] ? latin1(words[1]) : null, nonce: parseNonceWord(words[2] ? latin1(words[2]) : undefined) };
     case 'option':
       return { command: 'option', name: words[1] ? latin1(words[1]) : null };
     case 'file':

@@ -10,6 +10,7 @@
  * never throw.
  */
 
+import { nonceWord, statusText, type ChildStatus } from './extensions.js';
 import { qpEncode } from './quotedPrintable.js';
 
 /** The two output streams of the child, as named in `data` frames. */
@@ -55,9 +56,9 @@ function count(what: string, n: number): string {
 
 // ---- host → guest -------------------------------------------------------
 
-/** `stap VERSION`: the host's hello. */
-export function hello(version: string): Uint8Array {
-  return line('stap ', word('version', version));
+/** `stap VERSION`: the host's hello; with a nonce, stapflow's `stap VERSION nonce=TOKEN`. */
+export function hello(version: string, nonce?: string): Uint8Array {
+  return nonce === undefined ? line('stap ', word('version', version)) : line('stap ', word('version', version), ' ', nonceWord(nonce));
 }
 
 /** `option NAME` (≥2.4). */
@@ -91,8 +92,9 @@ export function quit(): Uint8Array {
 // ---- guest → host -------------------------------------------------------
 
 /** `stapsh VERSION MACHINE RELEASE`: the guest's hello, MACHINE and RELEASE from uname. */
-export function helloReply(version: string, machine: string, release: string): Uint8Array {
-  return line('stapsh ', word('version', version), ' ', word('machine', machine), ' ', word('release', release));
+export function helloReply(version: string, machine: string, release: string, nonce?: string): Uint8Array {
+  const words = ['stapsh ', word('version', version), ' ', word('machine', machine), ' ', word('release', release)];
+  return nonce === undefined ? line(...words) : line(...words, ' ', nonceWord(nonce));
 }
 
 /** `OK`. */
@@ -108,6 +110,11 @@ export function error(message: string | Uint8Array): Uint8Array {
 /** `data STREAM N`: a frame header (data mode, ≥2.4); exactly N raw bytes follow it. */
 export function dataHeader(stream: DataStream, n: number): Uint8Array {
   return line('data ', stream, ' ', count('frame size', n));
+}
+
+/** `status CODE` / `status signal NUM`: stapflow's report of the child's end, just before `quit` (`option status`). */
+export function statusLine(status: ChildStatus): Uint8Array {
+  return line(statusText(status));
 }
 
 /** `quit`: the guest's announcement, in data mode, that it is about to exit. */

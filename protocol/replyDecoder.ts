@@ -17,6 +17,7 @@
 
 import { latin1 } from './bytes.js';
 import type { DataStream } from './encode.js';
+import { parseNonceWord, parseStatusLine, type ChildStatus } from './extensions.js';
 
 export type { DataStream } from './encode.js';
 
@@ -30,8 +31,8 @@ export type ReplyMode = 'lines' | 'framed' | 'raw';
 
 /** What a reply line says, by the protocol's grammar. */
 export type Reply =
-  /** `stapsh VERSION MACHINE RELEASE` (exactly four words). */
-  | { readonly kind: 'hello'; readonly version: string; readonly machine: string; readonly release: string }
+  /** `stapsh VERSION MACHINE RELEASE` (four words), or with stapflow's `nonce=TOKEN` as a fifth. */
+  | { readonly kind: 'hello'; readonly version: string; readonly machine: string; readonly release: string; readonly nonce?: string }
   /** `OK`. */
   | { readonly kind: 'ok' }
   /** `ERROR: MESSAGE`; `message` is what follows `ERROR:` and one space. */
@@ -56,6 +57,13 @@ export interface DebugEvent {
 /** `quit`: the guest is about to exit (data mode announces it). */
 export interface QuitEvent {
   readonly type: 'quit';
+}
+
+/** stapflow's `status CODE` / `status signal NUM` (framed mode, after `option status`): how the child ended. */
+export interface StatusEvent {
+  readonly type: 'status';
+  readonly status: ChildStatus;
+  readonly text: string;
 }
 
 /** A `data STREAM N` header: N payload bytes follow as `data` events, the last one with `last: true`. */
@@ -98,7 +106,7 @@ export type ReplyErrorEvent = { readonly type: 'error'; readonly message: string
 export type ReplyErrorCode = ReplyErrorEvent['code'];
 
 /** Everything the decoder reports, discriminated by `type`. */
-export type ReplyEvent = LineEvent | DebugEvent | QuitEvent | FrameEvent | DataEvent | ReplyErrorEvent;
+export type ReplyEvent = LineEvent | DebugEvent | QuitEvent | StatusEvent | FrameEvent | DataEvent | ReplyErrorEvent;
 
 /** Receives events from `push`/`end`; may set the decoder's `mode` before returning. */
 export type ReplySink = (event: ReplyEvent) => void;
@@ -323,6 +331,10 @@ export class ReplyDecoder {
     const text = latin1(line);
     if (text.startsWith(DEBUG_PREFIX)) return { type: 'debug', text };
     if (text === 'quit') return QUIT;
+    if (text.startsWith('status ')) {
+      const status = parseStatusLine(text);
+      if (status !== null) return { type: 'status', status, text };
+    }
     const words = splitWords(text);
     if (words[0] !== 'data') {
       return { type: 'error', code: 'unexpected-line', text, message: `unexpected line in data mode: ${quote(text)}` };
@@ -445,6 +457,8 @@ export function classifyReply(text: string): Reply {
   if (words.length === 4 && words[0] === 'stapsh') {
     return { kind: 'hello', version: words[1]!, machine: words[2]!, release: words[3]! };
   }
+  const nonce = words.length === 5 && words[0] === 'stapsh' ? parseNonceWord(words[4]) : null;
+  if (nonce !== null) return { kind: 'hello', version: words[1]!, machine: words[2]!, release: words[3]!, nonce };
   return OTHER;
 }
 

@@ -6,9 +6,12 @@
  * `done` with how it ended and the exit status where the channel carries it.
  */
 
+import { randomBytes } from 'node:crypto';
+import { constants } from 'node:os';
 import { Observable, Subject } from 'rxjs';
 import { createActor, fromPromise, toPromise, type InspectionEvent } from 'xstate';
 import * as encode from '../../protocol/encode.js';
+import type { ChildStatus } from '../../protocol/extensions.js';
 import { ReplyDecoder, type ReplyEvent } from '../../protocol/replyDecoder.js';
 import { runArguments } from '../../protocol/runCommand.js';
 import { hostSession, type GuestHello, type HostInputEvent, type HostOutput } from '../../machines/hostSession.js';
@@ -45,12 +48,33 @@ export interface SessionOptions {
   readonly inspect?: (event: InspectionEvent) => void;
   /** Every chunk that crosses the wire, either way (timelines, traces). */
   readonly onWire?: (direction: 'host->guest' | 'guest->host', bytes: Uint8Array) => void;
+  /**
+   * stapflow's protocol extensions (default true): the hello nonce and, in
+   * data mode, `option status`. Guests without them (every SystemTap
+   * release) are used as before; false sends exactly what SystemTap's host does.
+   */
+  readonly extensions?: boolean;
+  /** The nonce to send (default: 12 random bytes, base64url); for tests that replay a session. */
+  readonly nonce?: string;
+  /** How long a hello without our nonce is held on a channel without EOF (default 250 ms). */
+  readonly helloSettleMs?: number;
 }
 
 export type SessionResult = HostOutput & {
-  /** The guest process's exit, where the channel carries it (spawned guests, ssh); null when unknowable. */
+  /**
+   * The exit status: the guest process's where the channel carries it
+   * (spawned guests, ssh), else the child's as the guest reported it
+   * (`option status`); null when unknowable.
+   */
   readonly exit: ExitStatus | null;
 };
+
+/** A `status` line's report as an exit status (a signal number becomes its name on this OS). */
+export function exitOfStatus(status: ChildStatus): ExitStatus | null {
+  if (status.kind === 'exited') return { code: status.code, signal: null };
+  const name = Object.entries(constants.signals).find(([, n]) => n === status.number)?.[0];
+  return name === undefined ? { code: 128 + status.number, signal: null } : { code: null, signal: name as NodeJS.Signals };
+}
 
 export interface HostSessionHandle {
   /** Resolves with the guest's hello; rejects if the session fails first. */
@@ -101,6 +125,16 @@ export function startSession(transport: Transport, options: SessionOptions): Hos
           remoteUri: options.remote,
         }),
       ...(options.replyTimeoutMs === undefined ? {} : { replyTimeoutMs: options.replyTimeoutMs }),
+      ...((options.extensions ?? true)
+        ? {
+            nonce: options.nonce ?? randomBytes(12).toString('base64url'),
+            askStatus: true,
+            // Only a guest process started for this session is known to be fresh: a socket may be
+            // QEMU's end of a virtio-serial port, which keeps a dead session's bytes.
+            staleChannel: !transport.capabilities.exitStatus,
+            ...(options.helloSettleMs === undefined ? {} : { helloSettleMs: options.helloSettleMs }),
+          }
+        : {}),
     },
     ...(options.inspect ? { inspect: options.inspect } : {}),
   });
@@ -133,6 +167,8 @@ export function startSession(transport: Transport, options: SessionOptions): Hos
         return null;
       case 'quit':
         return { type: 'GUEST.QUIT' };
+      case 'status':
+        return { type: 'GUEST.STATUS', status: e.status };
       case 'error':
         return { type: 'GUEST.DECODE_ERROR', message: e.message };
     }
@@ -173,6 +209,7 @@ export function startSession(transport: Transport, options: SessionOptions): Hos
       await transport.closeWrite().catch(() => undefined);
       exit = await Promise.race([transport.exit, new Promise<null>((r) => setTimeout(() => r(null), 2_000).unref())]);
     }
+    if (exit === null && result.ok && result.status !== null) exit = exitOfStatus(result.status);
     stderrSub?.unsubscribe();
     output.complete();
     await transport.close();

@@ -367,7 +367,7 @@ export function startSshLegacySession(spec: SshSpec, uri: string, options: SshLe
       if (exit.code === null) return fail(`ssh was killed by ${exit.signal ?? 'a signal'} (ssh legacy mode)`, h, exit);
       const lost = classifySshExit(exit) === 'connection-failed' ? sshExitError(exit, uri) : null;
       if (lost) return { ok: false, error: lost.message, hello: h, exit };
-      return { ok: true, hello: h, ended: 'eof', exit };
+      return { ok: true, hello: h, ended: 'eof', status: null, extensions: { status: false, nonce: false }, exit };
     } catch (error) {
       return fail(messageOf(error), h);
     }

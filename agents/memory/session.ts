@@ -30,6 +30,12 @@ export interface MemorySessionOptions {
   readonly guestLimits?: Partial<GuestLimits>;
   /** Interrupt (as Ctrl-C) this many ms after the hello; never when absent. */
   readonly interruptAfterMs?: number;
+  /** stapflow's extensions on the host side (default true; false: SystemTap's host). */
+  readonly hostExtensions?: boolean;
+  /** ... and on the guest side (default true; false: SystemTap's guest of `guestRelease`). */
+  readonly guestExtensions?: boolean;
+  /** The host's hold on a hello without its nonce on a channel without EOF (default 250 ms). */
+  readonly helloSettleMs?: number;
   /** Record the session (frames, both machines' states, child events, each scripted fault as it takes effect). */
   readonly trace?: Trace;
   /** Session id in the trace (default `memory`). */
@@ -86,6 +92,7 @@ export async function runMemorySession(options: MemorySessionOptions = {}): Prom
       workdir: '/tmp/stapsh.MEMORY',
       listening: false,
       limits: { graceMs: 100, ...options.guestLimits },
+      extensions: options.guestExtensions ?? true,
     },
     ioFromTransports(guestEnd),
     trace === undefined
@@ -103,6 +110,8 @@ export async function runMemorySession(options: MemorySessionOptions = {}): Prom
     wantData: options.wantData ?? true,
     release: options.hostRelease ?? '4.8',
     replyTimeoutMs: options.replyTimeoutMs ?? 1_000,
+    extensions: options.hostExtensions ?? true,
+    ...(options.helloSettleMs === undefined ? {} : { helloSettleMs: options.helloSettleMs }),
     ...(host ? { onWire: host.onWire, inspect: host.inspect } : {}),
   });
   const out: Uint8Array[] = [];

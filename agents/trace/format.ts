@@ -48,7 +48,8 @@ export interface TraceEventBase {
  * What a frame is:
  * - `command`: a host command line (`stap`, `option`, `file`, `run`, `quit`, or unknown);
  * - `payload`: the raw bytes of a `file` upload (one event per file);
- * - `reply`: a guest line before the child runs (`hello`, `ok`, `error`, `other`, `debug`, `quit`);
+ * - `reply`: a guest line before the child runs (`hello`, `ok`, `error`, `other`, `debug`, `quit`),
+ *   or stapflow's `status` line before `quit`;
  * - `data`: one `data STREAM N` frame, header and payload together;
  * - `raw`: child stdout after `run` without data mode (one event per chunk);
  * - `stderr`: bytes on the guest's separate stderr channel (stdio mode);
@@ -60,7 +61,7 @@ export type FrameType = 'command' | 'payload' | 'reply' | 'data' | 'raw' | 'stde
 export type CommandName = 'stap' | 'option' | 'file' | 'run' | 'quit' | 'unknown';
 
 /** What a `reply` frame says. */
-export type ReplyKind = 'hello' | 'ok' | 'error' | 'other' | 'debug' | 'quit';
+export type ReplyKind = 'hello' | 'ok' | 'error' | 'other' | 'debug' | 'quit' | 'status';
 
 /** Bytes that crossed the wire, decoded. */
 export interface TraceFrameEvent extends TraceEventBase {

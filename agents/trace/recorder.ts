@@ -173,6 +173,9 @@ export function wireRecorder(emit: TraceEmit, options: RecorderOptions): WireRec
       case 'quit':
         out({ direction: 'guest->host', frame: 'reply', reply: 'quit', summary: 'quit', bytes: 5 });
         return;
+      case 'status':
+        out({ direction: 'guest->host', frame: 'reply', reply: 'status', summary: summarizeText(e.text), bytes: e.text.length + 1 });
+        return;
       case 'frame': {
         const header = `data ${e.stream} ${e.size}`;
         frame = { stream: e.stream, size: e.size, header: header.length + 1, preview: new Preview() };

@@ -181,3 +181,43 @@ describe('stale bytes glued to the hello (listening mode)', () => {
     expect(r.stdout).toBe(HELLO_48);
   });
 });
+
+describe('stapflow extensions in the guest', () => {
+  it('option status: OK, then `status CODE` just before quit', async () => {
+    const r = await runMemoryGuest(lines('option data', 'option status', 'run'), { child: { start: [['stdout', 'hi\n']], exitCode: 3 } });
+    expect(r.stdout).toBe('OK\nOK\nOK\ndata stdout 3\nhi\nstatus 3\nquit\n');
+    expect(r.exitCode).toBe(3);
+  });
+
+  it('option status: `status signal 9` for a child killed after the grace period', async () => {
+    const r = await runMemoryGuest(lines('option status', 'option data', 'run', 'quit'), { child: { ignoreHup: true } });
+    expect(r.stdout).toBe('OK\nOK\nOK\nstatus signal 9\nquit\n');
+  });
+
+  it('option status without data mode, or without a child, adds nothing', async () => {
+    const raw = await runMemoryGuest(lines('option status', 'run'), { child: { start: [['stdout', 'raw\n']], exitCode: 0 } });
+    expect(raw.stdout).toBe('OK\nOK\nraw\n');
+    const none = await runMemoryGuest(lines('option status', 'option data', 'quit'));
+    expect(none.stdout).toBe('OK\nOK\nquit\n');
+  });
+
+  it('as SystemTap: `option status` is an invalid option, and before 2.4 `option` is silence', async () => {
+    const off = await runMemoryGuest(lines('option status', 'option data', 'run'), { extensions: false, child: { exitCode: 3 } });
+    expect(off.stdout).toBe('ERROR: Invalid option\nOK\nOK\nquit\n');
+    const old = await runMemoryGuest(lines('option status', 'stap'), { release: '2.3' });
+    expect(old.stdout).toBe('stapsh 2.3 x86_64 6.1.0-test\n');
+  });
+
+  it('echoes a well-formed hello nonce; ignores it when off, and ignores malformed ones', async () => {
+    const r = await runMemoryGuest(lines('stap 4.8 nonce=abc-DEF_9', 'stap 4.8 nonce=bad/token', 'stap 4.8 x nonce=abc'));
+    expect(r.stdout).toBe(`${HELLO_48.trimEnd()} nonce=abc-DEF_9\n${HELLO_48}${HELLO_48}`);
+    const off = await runMemoryGuest(lines('stap 4.8 nonce=abc'), { extensions: false });
+    expect(off.stdout).toBe(HELLO_48);
+  });
+
+  it('in listening mode, echoes the nonce of a hello glued to a stale partial line', async () => {
+    const r = await runMemoryGuest([utf8('OK\nleftover without newlinestap 4.8 nonce=T0k\n')], { listening: true });
+    expect(r.stdout).toBe(`${HELLO_48.trimEnd()} nonce=T0k\n`);
+  });
+});
+

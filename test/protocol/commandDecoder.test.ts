@@ -93,7 +93,12 @@ describe('CommandDecoder', () => {
 describe('command lines', () => {
   it('splits words on space, tab and carriage return', () => {
     expect(splitWords(utf8(' a\tb\r c  ')).map(latin1)).toEqual(['a', 'b', 'c']);
-    expect(parseCommandLine(utf8('stap\r'))).toEqual({ command: 'stap', version: null });
+    expect(parseCommandLine(utf8('stap\r'))).toEqual({ command: 'stap', version: null, nonce: null });
+    // stapflow's nonce is the third word, and only a well-formed one counts.
+    expect(parseCommandLine(utf8('stap 4.8 nonce=Ab-9_z\r'))).toEqual({ command: 'stap', version: '4.8', nonce: 'Ab-9_z' });
+    expect(parseCommandLine(utf8('stap 4.8 nonce='))).toMatchObject({ nonce: null });
+    expect(parseCommandLine(utf8('stap 4.8 x nonce=abc'))).toMatchObject({ nonce: null });
+    expect(parseCommandLine(utf8('stap 4.8 nonce=a/b'))).toMatchObject({ nonce: null });
   });
 
   it('reads sizes like C atoi on LP64', () => {

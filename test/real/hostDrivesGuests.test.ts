@@ -148,6 +148,6 @@ describe('host failures are clear and bounded', () => {
     const transport = await connectUnix(sock);
     const result = await startSession(transport, { module: MODULE, remote: `unix:${sock}` }).done;
     server.close();
-    expect(!result.ok && result.error).toBe(`stapsh 1.7 does not support options on remote 'unix:${sock}'`);
+    expect(!result.ok && result.error).toBe(`stapsh 1.7 does not support options (data mode needs stapsh 2.4 or later; this host speaks 4.8) on remote 'unix:${sock}'`);
   });
 });

@@ -327,7 +327,7 @@ describe('ssh argv and exit statuses', () => {
     expect(needsSshLegacy({ ok: false, error: 'x', hello: null, exit: { code: 127, signal: null } })).toBe(true);
     expect(needsSshLegacy({ ok: false, error: 'x', hello: null, exit: { code: 255, signal: null } })).toBe(false);
     expect(needsSshLegacy({ ok: false, error: 'x', hello, exit: { code: 127, signal: null } })).toBe(false);
-    expect(needsSshLegacy({ ok: true, hello, ended: 'eof', exit: { code: 127, signal: null } })).toBe(false);
+    expect(needsSshLegacy({ ok: true, hello, ended: 'eof', status: null, extensions: { status: false, nonce: false }, exit: { code: 127, signal: null } })).toBe(false);
     expect(needsSshLegacy({ ok: false, error: 'x', hello: null, exit: null })).toBe(false);
     expect(legacyRunCommand('/tmp/stapAB12cd', 'm.ko', ['x=1'])).toEqual(['staprun', '/tmp/stapAB12cd/m.ko', 'x=1']);
   });

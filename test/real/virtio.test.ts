@@ -302,6 +302,32 @@ describeSocat('virtio stand-in: our host and our guest', () => {
     expect((await guestC.wait(10_000)).code).toBe(0);
   });
 
+  it("(f) the hello nonce: a port holding a dead session's hellos (one with another token, one plain) and an OK; the next session takes only its own", async () => {
+    const s = await standin();
+    // A dead session whose host left before reading the replies: a hello
+    // with its token, a plain one (as SystemTap's host says it) and an OK,
+    // kept in the port (the stand-in hands them to the next host to connect).
+    const dead = ourGuest(s.port);
+    const t = await connect(s.socket);
+    await t.write(Buffer.from('stap 4.8 nonce=DeadSession1\nstap 4.8\noption data\n'));
+    await t.close();
+    await eventually(() => s.stats().buffered >= 60, 10_000, 'the dead session answered into the port');
+    dead.kill('SIGKILL');
+    await dead.wait(5_000);
+    const stale = s.stats().buffered;
+
+    const guest = ourGuest(s.port, { TICKS: '2', STATUS: '5' });
+    const run = await host(s.socket);
+    const result = await within(run.session.done, 20_000, 'session end');
+    expect(result.ok, result.ok ? '' : result.error).toBe(true);
+    expect(result.ok && result.extensions).toEqual({ status: true, nonce: true });
+    // The child's status crosses the port (no EOF, no exit status there otherwise).
+    expect(result.exit).toEqual({ code: 5, signal: null });
+    expect(run.stdout()).toMatch(/^child args: \S+\/staprun .*\.\/stap_1234\.ko\ntick 0\ntick 1\n$/);
+    expect(run.wire().slice(0, stale)).toMatch(/^stapsh \S+ \S+ \S+ nonce=DeadSession1\nstapsh \S+ \S+ \S+\nOK\n$/);
+    expect((await guest.wait(10_000)).code).toBe(5);
+  });
+
   it('(e) a restarting guest: the host sees no EOF, and a host that came first is answered by the next guest', async () => {
     const s = await standin();
     const t = await connect(s.socket);
@@ -361,6 +387,9 @@ describeReal('virtio stand-in with SystemTap 4.8', () => {
     const result = await within(run.session.done, 20_000, 'session end');
     expect(result.ok, result.ok ? '' : result.error).toBe(true);
     expect(result.ok && result.hello.version).toBe('4.8');
+    // SystemTap's guest knows neither extension: the host falls back silently (a plain hello, no status).
+    expect(result.ok && result.extensions).toEqual({ status: false, nonce: false });
+    expect(result.exit).toBeNull();
     expect(run.stdout()).toMatch(/^child args: \S+\/staprun .*\.\/stap_1234\.ko\ntick 0\ntick 1\ntick 2\n$/);
     expect(run.stderr()).toContain('to stderr\n');
     await guest.wait(10_000).catch(() => undefined);

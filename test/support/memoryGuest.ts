@@ -33,6 +33,8 @@ export interface MemoryGuestOptions {
   readonly eof?: boolean;
   /** Signal to deliver after the chunks instead of EOF. */
   readonly signal?: string;
+  /** stapflow's extensions (default: the machine's, on). */
+  readonly extensions?: boolean;
 }
 
 /** Run one in-memory guest session over the given input chunks. */
@@ -60,6 +62,7 @@ export async function runMemoryGuest(chunks: readonly Uint8Array[], options: Mem
       workdir: '/tmp/stapsh.TEST',
       verbose: options.verbose ?? 0,
       listening: options.listening ?? false,
+      ...(options.extensions === undefined ? {} : { extensions: options.extensions }),
       ...(options.limits ? { limits: { graceMs: 50, ...options.limits } } : { limits: { graceMs: 50 } }),
     },
   });
