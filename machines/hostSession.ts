@@ -175,6 +175,7 @@ export const hostSession = setup({
       context.input.staleChannel === true &&
       context.input.nonce !== undefined &&
       helloVerdict(event.text, context.input.nonce) === 'plain',
+    holdsCandidate: ({ context }) => context.candidate !== null,
     isStatusOption: ({ context }) => context.options[0] === STATUS_OPTION,
     isOk: ({ event }) => event.type === 'GUEST.LINE' && event.text === 'OK',
     isError: ({ event }) => event.type === 'GUEST.LINE' && event.text.startsWith('ERROR'),
@@ -287,7 +288,13 @@ export const hostSession = setup({
   states: {
     handshake: {
       entry: 'sendHello',
-      after: { reply: { target: 'failed', actions: { type: 'failTimeout', params: { what: 'the hello' } } } },
+      after: {
+        reply: [
+          // The reply bound ends a held plain hello's wait too: take it.
+          { guard: 'holdsCandidate', target: 'options', actions: 'recordHello' },
+          { target: 'failed', actions: { type: 'failTimeout', params: { what: 'the hello' } } },
+        ],
+      },
       on: {
         'GUEST.LINE': [
           { guard: 'isHello', target: 'options', actions: 'recordHello' },

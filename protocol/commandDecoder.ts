@@ -91,7 +91,9 @@ export class CommandDecoder {
   next(): CommandItem | null {
     if (this.payloadLeft > 0) return this.nextPayload();
     for (;;) {
-      if (this.buffered === 0) return null;
+      // An overlong line cut off by the end of input is still reported (once), also when
+      // everything of it was dropped before `end()`.
+      if (this.buffered === 0) return this.ended && this.discarding >= 0 ? this.finishOverlong() : null;
       if (this.discarding >= 0) {
         const nl = this.findNewline(0);
         if (nl < 0) {

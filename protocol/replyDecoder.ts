@@ -226,7 +226,8 @@ export class ReplyDecoder {
       }
 
       if (this.mode === 'raw') {
-        this.discarding = -1; // an overlong line cut short by the switch: its bytes are gone anyway
+        // An overlong line cut short by the switch: its dropped bytes are reported, then raw bytes follow.
+        if (this.discarding >= 0) return this.finishOverlong();
         if (this.buffered === 0) return this.atEnd();
         const first = this.chunks[this.first]!;
         const bytes = this.head === 0 ? first : first.subarray(this.head);

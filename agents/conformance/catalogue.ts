@@ -14,7 +14,8 @@ import type { QuirkId } from './quirks.js';
 import type { Step, StepRun } from './stepper.js';
 
 export type Verdict =
-  | { readonly verdict: 'PASS' }
+  /** `note`: which of the allowed behaviours was seen (stapflow's extensions: used or cleanly refused). */
+  | { readonly verdict: 'PASS'; readonly note?: string }
   | { readonly verdict: 'QUIRK'; readonly quirk: QuirkId }
   | { readonly verdict: 'FAIL'; readonly reason: string }
   | { readonly verdict: 'SKIP'; readonly reason: string };
@@ -40,6 +41,7 @@ export interface Scenario {
 }
 
 const PASS: Verdict = { verdict: 'PASS' };
+const passNote = (note: string): Verdict => ({ verdict: 'PASS', note });
 const fail = (reason: string): Verdict => ({ verdict: 'FAIL', reason });
 const quirk = (q: QuirkId): Verdict => ({ verdict: 'QUIRK', quirk: q });
 
@@ -392,6 +394,9 @@ function buildCatalogue(): Scenario[] {
     ),
   );
 
+  // --- stapflow's extensions: a guest either implements one exactly or answers as SystemTap does
+  s.push(...extensionScenarios());
+
   // --- line length
   s.push({
     name: 'lines/over-4095-bytes',
@@ -412,6 +417,64 @@ function buildCatalogue(): Scenario[] {
   });
 
   return s;
+}
+
+/**
+ * stapflow's negotiated extensions (README, "Protocol extensions"): the
+ * hello nonce and `option status`. Both behaviours pass: the extension
+ * exactly as specified (note `extension`), or SystemTap's answer (note
+ * `no extension`); anything else fails.
+ */
+function extensionScenarios(): Scenario[] {
+  const NONCE = 'Conformance-1';
+  const helloWords = (line: string) => /^stapsh (\S+) (\S+) (\S+)(?: (\S+))?$/.exec(line);
+  const nonce: Scenario = {
+    name: 'extension/hello-nonce',
+    group: 'extension',
+    needsChild: false,
+    quirks: [],
+    steps: [{ send: `stap 4.8 nonce=${NONCE}\n`, until: /^stapsh [^\n]*\n/m }, line('stap 4.8 nonce=bad/token'), line('stap 4.8 x nonce=abc')],
+    judge(run, ctx) {
+      const e = ended(run, 0);
+      if (e) return fail(e);
+      const got = run.stdout.split('\n').filter(Boolean);
+      if (got.length !== 3) return fail(`expected three hellos, got ${show(run.stdout)}`);
+      const first = helloWords(got[0]!);
+      if (!first) return fail(`not a hello: ${show(got[0]!)}`);
+      if (ctx.release !== null && first[1] !== ctx.release) return fail(`hello says release ${first[1]}, expected ${ctx.release}`);
+      const plain = `stapsh ${first[1]} ${first[2]} ${first[3]}`;
+      // A malformed nonce, or one not in third place, is an extra word: the plain hello.
+      if (got[1] !== plain || got[2] !== plain) return fail(`malformed nonces must get the plain hello ${show(plain)}, got ${show(got.slice(1).join('\n'))}`);
+      if (first[4] === undefined) return passNote('no extension: the plain hello, as SystemTap');
+      return first[4] === `nonce=${NONCE}` ? passNote('extension: the nonce echoed') : fail(`hello echoes ${show(first[4])}, expected nonce=${NONCE}`);
+    },
+  };
+
+  /** `option status` in data mode: `OK` and `status …` before `quit`, or SystemTap's `ERROR: Invalid option` and no status. */
+  const status = (name: string, arg: string, code: number, statusLine: string): Scenario =>
+    withChild(name, [HELLO, line('option data'), line('option status'), { ...line(`run ${arg}`), until: CHILD_READY }, EXIT], code, (run, ctx) => {
+      const { text, error } = normalise(run.stdout, ctx);
+      if (error) return fail(error);
+      const heads = { ext: '<hello>\nOK\nOK\nOK\n', plain: '<hello>\nOK\nERROR: Invalid option\nOK\n' };
+      const withExt = text.startsWith(heads.ext);
+      if (!withExt && !text.startsWith(heads.plain)) return fail(`stdout does not start with the replies to option data, option status and run: ${show(text)}`);
+      const out = frames(text.slice((withExt ? heads.ext : heads.plain).length), 'stdout');
+      if ('error' in out) return fail(out.error);
+      const want = withExt ? `${statusLine}\nquit\n` : 'quit\n';
+      if (out.rest !== want) return fail(`after the frames: ${show(out.rest)}, expected ${show(want)}`);
+      return passNote(withExt ? `extension: ${statusLine}` : 'no extension: ERROR: Invalid option, no status');
+    });
+
+  const noData = withChild('extension/status-without-data-mode', [HELLO, line('option status'), { ...line('run exit3'), until: CHILD_READY }, EXIT], 3, (run, ctx) => {
+    const { text, error } = normalise(run.stdout, ctx);
+    if (error) return fail(error);
+    if (/^status /m.test(text)) return fail(`a status line without data mode: ${show(text)}`);
+    if (text.startsWith('<hello>\nOK\n')) return passNote('extension: OK, and no status line without data mode');
+    if (text.startsWith('<hello>\nERROR: Invalid option\n')) return passNote('no extension: ERROR: Invalid option');
+    return fail(`stdout ${show(text)}`);
+  });
+
+  return [nonce, status('extension/status-exit-code', 'exit3', 3, 'status 3'), status('extension/status-signal', 'kill9', 137, 'status signal 9'), noData];
 }
 
 export const CATALOGUE: readonly Scenario[] = buildCatalogue();

@@ -38,7 +38,7 @@ function line(r: ScenarioResult): string {
   const time = `${r.durationMs} ms`;
   switch (v.verdict) {
     case 'PASS':
-      return `${tag} ${r.name} (${time})`;
+      return v.note === undefined ? `${tag} ${r.name} (${time})` : `${tag} ${r.name} (${time}): ${v.note}`;
     case 'QUIRK':
       return `${tag} ${r.name} (${time}): ${v.quirk}: ${QUIRKS[v.quirk]}`;
     case 'FAIL':

@@ -29,7 +29,7 @@ describe('the conformance catalogue', () => {
 
   it('covers every area of the brief', () => {
     const groups = new Set(CATALOGUE.map((s) => s.group));
-    for (const g of ['handshake', 'option', 'file', 'run', 'busy', 'quit', 'eof', 'signal', 'exit', 'data', 'lines']) expect(groups).toContain(g);
+    for (const g of ['handshake', 'option', 'file', 'run', 'busy', 'quit', 'eof', 'signal', 'exit', 'data', 'lines', 'extension']) expect(groups).toContain(g);
   });
 
   it('names only documented quirks, and every documented quirk is used', () => {
@@ -103,5 +103,30 @@ describe('the conformance catalogue', () => {
   it('ships a child script that behaves like the differential suite child', () => {
     for (const part of ['args: $0 $*', 'cwd: ', 'ls', 'to stderr', 'got HUP', 'exit 7', 'exit3', 'kill -9 $$']) expect(CHILD_SCRIPT).toContain(part);
     expect(CATALOGUE.filter((s) => s.needsChild).length).toBeGreaterThan(0);
+  });
+});
+
+describe('the extension scenarios', () => {
+  const PLAIN = HELLO.trimEnd();
+  it('pass a guest with the extension and one without, and fail anything else', () => {
+    const nonce = byName('extension/hello-nonce');
+    expect(nonce.judge(transcript(`${PLAIN} nonce=Conformance-1\n${HELLO}${HELLO}`), ctx)).toEqual({ verdict: 'PASS', note: 'extension: the nonce echoed' });
+    expect(nonce.judge(transcript(HELLO.repeat(3)), ctx)).toMatchObject({ verdict: 'PASS', note: expect.stringMatching(/^no extension/) });
+    expect(nonce.judge(transcript(`${PLAIN} nonce=other\n${HELLO}${HELLO}`), ctx).verdict).toBe('FAIL');
+    expect(nonce.judge(transcript(`${PLAIN} nonce=Conformance-1\n${PLAIN} nonce=bad/token\n${HELLO}`), ctx).verdict).toBe('FAIL');
+
+    const code = byName('extension/status-exit-code');
+    const ext = `${HELLO}OK\nOK\nOK\ndata stdout 3\nhi\nstatus 3\nquit\n`;
+    expect(code.judge(transcript(ext, { code: 3 }), ctx)).toEqual({ verdict: 'PASS', note: 'extension: status 3' });
+    const plain = `${HELLO}OK\nERROR: Invalid option\nOK\ndata stdout 3\nhi\nquit\n`;
+    expect(code.judge(transcript(plain, { code: 3 }), ctx)).toMatchObject({ verdict: 'PASS', note: expect.stringMatching(/^no extension/) });
+    // Agreed but no status line, a wrong one, or a status line after refusing: FAIL.
+    expect(code.judge(transcript(`${HELLO}OK\nOK\nOK\ndata stdout 3\nhi\nquit\n`, { code: 3 }), ctx).verdict).toBe('FAIL');
+    expect(code.judge(transcript(`${HELLO}OK\nOK\nOK\nstatus 0\nquit\n`, { code: 3 }), ctx).verdict).toBe('FAIL');
+    expect(code.judge(transcript(`${HELLO}OK\nERROR: Invalid option\nOK\nstatus 3\nquit\n`, { code: 3 }), ctx).verdict).toBe('FAIL');
+
+    const raw = byName('extension/status-without-data-mode');
+    expect(raw.judge(transcript(`${HELLO}OK\nOK\nargs\nstatus 3\n`, { code: 3 }), ctx).verdict).toBe('FAIL');
+    expect(raw.judge(transcript(`${HELLO}OK\nOK\nargs\n`, { code: 3 }), ctx).verdict).toBe('PASS');
   });
 });

@@ -11,7 +11,7 @@
 
 import { afterAll, describe, expect, it } from 'vitest';
 import { assertWithFixtures } from '../support/fcFixtures.js';
-import { fuzzProperties, KNOWN_BUGS, stats } from '../support/fuzzing.js';
+import { fuzzProperties, stats } from '../support/fuzzing.js';
 
 const runs = Number(process.env.FUZZ_RUNS ?? 1000);
 const seed = process.env.FUZZ_SEED === undefined ? (Date.now() ^ (Math.random() * 0x100000000)) | 0 : Number(process.env.FUZZ_SEED);
@@ -41,20 +41,13 @@ describe('decoder fuzzing', () => {
     assertWithFixtures(props.replyChaos, { numRuns: runs, seed });
   });
 
-  // Known product bugs (KNOWN_BUGS in test/support/fuzzing.ts), asserted strictly with a fixed
-  // seed whose failure is kept as a fixture. These fail until protocol/ is fixed; then turn
-  // `it.fails` into `it`, set the KNOWN_BUGS flag to false and flip the fixture's expect.
-  (KNOWN_BUGS.commandOverlongAtEof ? it.fails : it.skip)(
-    'known bug: CommandDecoder drops an over-long last line without newline at EOF (after next() returned null)',
-    () => {
-      assertWithFixtures(props.commandStrict, { numRuns: 2000, seed: 5 });
-    },
-  );
+  // Decoder bugs fuzzing found (fixed; their failing seeds are kept as fixtures), asserted
+  // strictly with the seed that found them.
+  it('regression: CommandDecoder reports an over-long last line without newline at EOF (after next() returned null)', () => {
+    assertWithFixtures(props.commandStrict, { numRuns: 2000, seed: 5 });
+  });
 
-  (KNOWN_BUGS.replyRawSwitchDropsOverlong ? it.fails : it.skip)(
-    'known bug: ReplyDecoder drops a partly discarded over-long line without line-too-long when switched to raw',
-    () => {
-      assertWithFixtures(props.replyChaosStrict, { numRuns: 2000, seed: 5 });
-    },
-  );
+  it('regression: ReplyDecoder reports a partly discarded over-long line as line-too-long when switched to raw', () => {
+    assertWithFixtures(props.replyChaosStrict, { numRuns: 2000, seed: 5 });
+  });
 });

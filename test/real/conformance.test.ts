@@ -21,7 +21,7 @@ interface Report {
   summary: { total: number; pass: number; quirk: number; fail: number; skip: number };
   quirks: string[];
   durationMs: number;
-  scenarios: { name: string; verdict: string; quirk?: string; reason?: string }[];
+  scenarios: { name: string; verdict: string; quirk?: string; reason?: string; note?: string }[];
 }
 
 function conformance(args: string[]): Promise<{ code: number; report: Report; stderr: string }> {
@@ -36,6 +36,10 @@ function conformance(args: string[]): Promise<{ code: number; report: Report; st
     });
   });
 }
+
+/** The extension scenarios' notes: which behaviour each guest showed. */
+const extensionNotes = (r: Report) => r.scenarios.filter((s) => s.name.startsWith('extension/')).map((s) => [s.name, s.verdict, s.note?.split(':')[0]]);
+const EXTENSION_SCENARIOS = CATALOGUE.filter((s) => s.name.startsWith('extension/')).map((s) => s.name);
 
 const failures = (r: Report) => r.scenarios.filter((s) => s.verdict !== 'PASS' && s.verdict !== 'QUIRK');
 
@@ -55,6 +59,8 @@ describeReal("stapsh-conformance against SystemTap's stapsh 4.8", () => {
       for (const q of report.quirks) expect(Object.keys(QUIRKS)).toContain(q);
       // Deterministic with SystemTap 4.8 (eof-drop and output-before-ok are races).
       expect(report.quirks).toEqual(expect.arrayContaining(['refused-file-payload', 'lost-after-sighup', 'long-line-split']));
+      // SystemTap's guest knows none of stapflow's extensions, and refuses them cleanly.
+      expect(extensionNotes(report)).toEqual(EXTENSION_SCENARIOS.map((n) => [n, 'PASS', 'no extension']));
       expect(report.durationMs).toBeLessThan(60_000);
     },
     120_000,
@@ -74,6 +80,8 @@ describe('stapsh-conformance against our stapsh', () => {
       expect(report.scenarios.filter((s) => s.verdict !== 'PASS')).toEqual([]);
       expect(code).toBe(0);
       expect(report.summary.pass).toBe(CATALOGUE.length);
+      expect(EXTENSION_SCENARIOS.length).toBeGreaterThanOrEqual(4);
+      expect(extensionNotes(report)).toEqual(EXTENSION_SCENARIOS.map((n) => [n, 'PASS', 'extension']));
       expect(report.durationMs).toBeLessThan(60_000);
     },
     120_000,

@@ -72,6 +72,9 @@ describe('our host drives our guest', () => {
     expectSession(r, sock);
     expect(r.result.ok && r.result.hello.version).toBe('4.8');
     expect(r.result.ok && r.result.ended).toBe('quit');
+    // stapflow's extensions, both ways: the nonce echoed, the child's status (3) reported over the socket.
+    expect(r.result.ok && r.result.extensions).toEqual({ status: true, nonce: true });
+    expect(r.result.exit).toEqual({ code: 3, signal: null });
   });
 });
 
@@ -92,6 +95,10 @@ describeReal('our host drives SystemTap stapsh 4.8', () => {
     const r = await runAgainst(sock);
     expectSession(r, sock);
     expect(r.result.ok && r.result.hello.version).toBe('4.8');
+    // SystemTap's guest ignores the nonce and refuses `option status`: the host falls back silently,
+    // and the socket carries no exit status.
+    expect(r.result.ok && r.result.extensions).toEqual({ status: false, nonce: false });
+    expect(r.result.exit).toBeNull();
   });
 });
 

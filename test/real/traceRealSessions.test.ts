@@ -1,6 +1,6 @@
 /** Traces of real sessions render in every format: our host with SystemTap's stapsh 4.8. */
 import { spawnSync } from 'node:child_process';
-import { chmodSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { chmodSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { afterAll, beforeAll, expect } from 'vitest';
@@ -68,6 +68,12 @@ describeReal('traces of real sessions', () => {
     expect(stap.stdout()).toMatch(/^args: \.\/stap_\d+\.bo\n$/);
     proxy.kill('SIGTERM');
     expect((await proxy.wait(10_000)).code).toBe(0);
+    // SystemTap's host asks for no extension, so our guest says nothing it would not know:
+    // the four-word hello, and no `status` line before `quit`.
+    const frames = readFileSync(trace, 'utf8').split('\n').filter((l) => l.includes('"kind":"frame"')).map((l) => JSON.parse(l) as { summary: string; direction: string });
+    expect(frames.filter((f) => f.direction === 'host->guest').map((f) => f.summary)).not.toContain('option status');
+    expect(frames.find((f) => f.summary.startsWith('stapsh '))?.summary).toMatch(/^stapsh \S+ \S+ \S+$/);
+    expect(frames.filter((f) => f.summary.startsWith('status'))).toEqual([]);
     for (const format of FORMATS) {
       const out = spawnSync(process.execPath, [join(ROOT, 'bin/stapsh-trace.js'), 'render', trace, '--format', format], { encoding: 'utf8' });
       expect(out.status, `${format}: ${out.stderr}`).toBe(0);

@@ -53,15 +53,15 @@ export const KNOWN_BUGS = {
    * CommandDecoder: a last line longer than the cap, without `\n`, is never
    * reported as `overlong` when `next()` already returned null before `end()`
    * (the usual pull pattern): `next()` returns null on `buffered === 0`
-   * before looking at its discard state.
+   * before looking at its discard state. Fixed: kept as a regression check.
    */
-  commandOverlongAtEof: true,
+  commandOverlongAtEof: false,
   /**
    * ReplyDecoder: switching to `raw` while an over-long line is being
    * discarded (between `next()` calls that returned null) drops the bytes
-   * discarded so far without any `line-too-long` error.
+   * discarded so far without any `line-too-long` error. Fixed: kept as a regression check.
    */
-  replyRawSwitchDropsOverlong: true,
+  replyRawSwitchDropsOverlong: false,
 };
 
 const latin1 = (b: Uint8Array, from = 0, to = b.length): string =>
