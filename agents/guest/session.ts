@@ -71,6 +71,8 @@ export interface GuestSessionOptions {
   readonly onActor?: (actor: GuestActor) => void;
   /** XState inspection hook (traces, live inspector). */
   readonly inspect?: (event: InspectionEvent) => void;
+  /** stapflow's extensions, answered when a host asks (default true; false: exactly the release's answers). */
+  readonly extensions?: boolean;
 }
 
 export async function runGuestSession(io: GuestIo, options: GuestSessionOptions): Promise<GuestOutput> {
@@ -98,6 +100,7 @@ export async function runGuestSession(io: GuestIo, options: GuestSessionOptions)
         verbose: options.verbose ?? 0,
         listening: options.listening ?? false,
         ...(options.limits ? { limits: options.limits } : {}),
+        ...(options.extensions === undefined ? {} : { extensions: options.extensions }),
       },
       io,
       {

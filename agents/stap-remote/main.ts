@@ -37,6 +37,7 @@ interface CliOptions {
   trace?: string;
   timeline: boolean;
   inspect?: string | boolean;
+  extensions: boolean;
 }
 
 function seconds(value: string): number {
@@ -62,6 +63,7 @@ export async function main(argv: readonly string[]): Promise<number> {
       '--inspect [URL]',
       "send the machines' XState inspection events to a WebSocket inspector (Stately's; default ws://localhost:8080)",
     )
+    .option('--no-extensions', "send exactly what SystemTap's stap sends: no hello nonce, no `option status`")
     .exitOverride()
     .configureOutput({ writeErr: (s) => process.stderr.write(s) })
     .showHelpAfterError();
@@ -128,6 +130,7 @@ export async function main(argv: readonly string[]): Promise<number> {
     wantData: (_uri, index) => specs[index]!.kind === 'unix' || specs[index]!.kind === 'libvirt',
     verbose: Math.max(0, o.verbose - 1),
     replyTimeoutMs: o.timeout * 1000,
+    extensions: o.extensions,
     connect: (uri, index) =>
       connectRemote(specs[index]!, uri, { ...(o.stapsh ? { stapshCommand: o.stapsh } : {}), verbose: Math.max(0, o.verbose - 1), extraSshArgs }),
     // As stap: an ssh remote without stapsh (exit 127, no hello) runs in legacy mode (scp + ssh -t staprun).

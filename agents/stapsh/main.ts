@@ -25,6 +25,7 @@ function sessionOptions(o: StapshOptions, listening: boolean, onActor?: (a: Gues
     verbose: o.verbose,
     listening,
     limits: { graceMs: o.graceMs, maxUploadTotal: o.maxUploadTotal },
+    extensions: o.extensions,
     ...(onActor ? { onActor } : {}),
   };
 }

@@ -16,6 +16,8 @@ export interface StapshOptions {
   readonly traceMaxBytes: number;
   readonly graceMs: number;
   readonly maxUploadTotal: number;
+  /** Answer stapflow's extensions (`option status`, the hello nonce) when a host asks. */
+  readonly extensions: boolean;
 }
 
 function positiveInt(value: string): number {
@@ -39,6 +41,7 @@ export function parseStapshArgs(argv: readonly string[], env: NodeJS.ProcessEnv 
     .option('--trace-max-bytes <BYTES>', 'size cap of the trace file before it rotates (keeps 3 old files)', positiveInt, 64 * 1024 * 1024)
     .option('--grace <MS>', 'how long a hung-up child may run before SIGKILL', positiveInt, 10_000)
     .option('--max-upload <BYTES>', 'cumulative upload cap per session', positiveInt, 256_000_000)
+    .option('--no-extensions', "answer exactly as SystemTap's stapsh of --protocol-version: refuse `option status`, ignore a hello nonce")
     .exitOverride()
     .configureOutput({ writeErr: (s) => process.stderr.write(s) })
     .showHelpAfterError();
@@ -53,6 +56,7 @@ export function parseStapshArgs(argv: readonly string[], env: NodeJS.ProcessEnv 
     traceMaxBytes: number;
     grace: number;
     maxUpload: number;
+    extensions: boolean;
   }>();
   if (o.port !== undefined && o.listen !== undefined) {
     program.error('stapsh: -l PORT and --listen cannot be used together');
@@ -70,5 +74,6 @@ export function parseStapshArgs(argv: readonly string[], env: NodeJS.ProcessEnv 
     traceMaxBytes: o.traceMaxBytes,
     graceMs: o.grace,
     maxUploadTotal: o.maxUpload,
+    extensions: o.extensions,
   };
 }

@@ -81,6 +81,25 @@ describe('stap-remote', () => {
     expect(p.stderr()).toBe('to stderr\nto stderr\n');
   });
 
+  it('--no-extensions on either side: SystemTap\'s behaviour, exit 0 over unix (no status on a socket)', async () => {
+    const sock = join(dir, 'plain.sock');
+    spawnTracked([process.execPath, OUR_STAPSH, '--listen', `unix:${sock}`, '--bindir', bindir, '--no-extensions'], { env: env() });
+    await waitForListening(sock);
+    const plainGuest = cli(`--remote=unix:${sock}`, module3);
+    expect((await plainGuest.wait(20_000)).code).toBe(0);
+    expect(plainGuest.stdout()).toContain('args: -R -r 0:unix:');
+    const sock2 = join(dir, 'plain2.sock');
+    spawnTracked([process.execPath, OUR_STAPSH, '--listen', `unix:${sock2}`, '--bindir', bindir], { env: env() });
+    await waitForListening(sock2);
+    const plainHost = cli(`--remote=unix:${sock2}`, '--no-extensions', module3);
+    expect((await plainHost.wait(20_000)).code).toBe(0);
+    // The guest's side of --no-extensions, on the wire.
+    const guest = spawnTracked([process.execPath, OUR_STAPSH, '--no-extensions', '--bindir', bindir], { env: env() });
+    guest.child.stdin!.end('stap 4.8 nonce=abc\noption status\n');
+    expect((await guest.wait(10_000)).code).toBe(0);
+    expect(guest.stdout()).toMatch(/^stapsh \S+ \S+ \S+\nERROR: Invalid option\n$/);
+  });
+
   it('Ctrl-C sends quit: the child is hung up, its last words arrive, the CLI exits with its status within 2 s', async () => {
     const p = cli('--remote=stapsh:', '--stapsh', ourStapsh(), moduleForever);
     await p.waitFor('tick', 20_000, 'stdout');
