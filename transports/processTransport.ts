@@ -22,6 +22,12 @@ export interface SpawnOptions {
    * terminal's Ctrl-C) do not reach it. It is still killed on our exit.
    */
   readonly ownProcessGroup?: boolean;
+  /**
+   * False when the program relays a channel that outlives it (stapvirt and
+   * a VM's virtio-serial port): earlier sessions' bytes may be waiting.
+   * Default true (`capabilities.freshPeer`).
+   */
+  readonly freshPeer?: boolean;
   /** How long `close()` waits after closing stdin before SIGTERM (default 2000 ms). */
   readonly closeGraceMs?: number;
   /** How long `close()` waits after SIGTERM before SIGKILL (default 2000 ms). */
@@ -71,7 +77,7 @@ export class ProcessTransport extends StreamTransport {
     let self: ProcessTransport | undefined;
     super(child.stdout, child.stdin, {
       name,
-      capabilities: PROCESS_CAPS,
+      capabilities: options.freshPeer === false ? { ...PROCESS_CAPS, freshPeer: false } : PROCESS_CAPS,
       exit,
       onSubscribe: () => stderr.start(),
       release: () => self!.#escalate(options.closeGraceMs ?? 2000, options.termGraceMs ?? 2000),

@@ -8,6 +8,12 @@ export interface TransportCapabilities {
   readonly separateStderr: boolean;
   /** The far end's exit status can be read (`exit`), as for a spawned process. */
   readonly exitStatus: boolean;
+  /**
+   * The far end was started for this channel alone, so no earlier session's
+   * bytes can be waiting in it (a spawned guest, ssh). Default: `exitStatus`.
+   * False for a helper that relays an existing port (stapvirt, a socket).
+   */
+  readonly freshPeer?: boolean;
 }
 
 /** How a spawned far end ended: a code, or the signal that killed it. */

@@ -214,7 +214,8 @@ export async function connectRemote(spec: RemoteSpec, uri: string, options: Conn
     case 'libvirt': {
       const argv = stapvirtArgv(spec.domain, spec.libvirtUri, options);
       try {
-        return await spawnProcess(argv, { name: uri, ownProcessGroup: true, ...env });
+        // stapvirt relays the VM's virtio-serial port, which keeps a dead session's bytes.
+        return await spawnProcess(argv, { name: uri, ownProcessGroup: true, freshPeer: false, ...env });
       } catch (error) {
         const code = codeOf(error);
         if (code === 'ENOENT') throw new RemoteConnectError(`stapvirt missing (${argv[0]})`, uri, { code, cause: error });

@@ -36,7 +36,7 @@ export interface SessionOptions {
   /** The remote's URI, for messages and for `-r IDX:URI`. */
   readonly remote: string;
   readonly remoteIndex?: number;
-  /** Request `data` framing: needed where stdout/stderr are not separate (sockets, virtio). */
+  /** Request `data` framing: needed where stdout/stderr are not separate (sockets, virtio, libvirt); that is the default. */
   readonly wantData?: boolean;
   readonly verbose?: number;
   /** The release this host speaks as (default 4.8, the reference). */
@@ -113,7 +113,9 @@ export function startSession(transport: Transport, options: SessionOptions): Hos
     input: {
       release: options.release ?? '4.8',
       remote: options.remote,
-      wantData: options.wantData ?? !transport.capabilities.separateStderr,
+      // As stap: data framing where the guest's stderr shares its channel (sockets, virtio; and
+      // stapvirt, whose own stderr is apart but relays a port that merges the guest's).
+      wantData: options.wantData ?? (!transport.capabilities.separateStderr || transport.capabilities.freshPeer === false),
       verbose: options.verbose ?? 0,
       uploads: [{ name: module.name, size: module.bytes.length }],
       runArgs: (hello) =>
@@ -129,9 +131,9 @@ export function startSession(transport: Transport, options: SessionOptions): Hos
         ? {
             nonce: options.nonce ?? randomBytes(12).toString('base64url'),
             askStatus: true,
-            // Only a guest process started for this session is known to be fresh: a socket may be
-            // QEMU's end of a virtio-serial port, which keeps a dead session's bytes.
-            staleChannel: !transport.capabilities.exitStatus,
+            // Only a guest started for this session is known to be fresh: a socket may be QEMU's
+            // end of a virtio-serial port, which keeps a dead session's bytes (stapvirt relays one).
+            staleChannel: !(transport.capabilities.freshPeer ?? transport.capabilities.exitStatus),
             ...(options.helloSettleMs === undefined ? {} : { helloSettleMs: options.helloSettleMs }),
           }
         : {}),
@@ -209,7 +211,8 @@ export function startSession(transport: Transport, options: SessionOptions): Hos
       await transport.closeWrite().catch(() => undefined);
       exit = await Promise.race([transport.exit, new Promise<null>((r) => setTimeout(() => r(null), 2_000).unref())]);
     }
-    if (exit === null && result.ok && result.status !== null) exit = exitOfStatus(result.status);
+    // The guest's own report wins: a relay's exit (stapvirt's) is not the child's.
+    if (result.ok && result.status !== null) exit = exitOfStatus(result.status) ?? exit;
     stderrSub?.unsubscribe();
     output.complete();
     await transport.close();

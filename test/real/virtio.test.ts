@@ -6,11 +6,13 @@
  * session and exits; tests restart it as systemd's `Restart=always` would.
  */
 
-import { mkdirSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
+import { chmodSync, mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { startSession, type OutputChunk } from '../../agents/host/session.js';
+import { connectRemote } from '../../agents/host/connect.js';
+import { parseRemote } from '../../protocol/remoteUri.js';
 import { startVirtioStandin, type VirtioStandin } from '../../agents/virtio/standin.js';
 import { openCharDevice, type CharDeviceTransport } from '../../transports/charDevice.js';
 import { connectUnix } from '../../transports/unixSocket.js';
@@ -114,7 +116,7 @@ interface HostRun {
   stderr(): string;
 }
 
-async function host(sock: string, transport?: Transport): Promise<HostRun> {
+async function host(sock: string, transport?: Transport, options: { wantData?: boolean } = {}): Promise<HostRun> {
   const t = transport ?? (await connect(sock));
   const chunks: OutputChunk[] = [];
   let wire = '';
@@ -122,6 +124,7 @@ async function host(sock: string, transport?: Transport): Promise<HostRun> {
     module: MODULE,
     remote: `unix:${sock}`,
     replyTimeoutMs: 15_000,
+    ...options,
     onWire: (direction, bytes) => {
       if (direction === 'guest->host') wire += Buffer.from(bytes).toString('latin1');
     },
@@ -325,6 +328,40 @@ describeSocat('virtio stand-in: our host and our guest', () => {
     expect(result.exit).toEqual({ code: 5, signal: null });
     expect(run.stdout()).toMatch(/^child args: \S+\/staprun .*\.\/stap_1234\.ko\ntick 0\ntick 1\n$/);
     expect(run.wire().slice(0, stale)).toMatch(/^stapsh \S+ \S+ \S+ nonce=DeadSession1\nstapsh \S+ \S+ \S+\nOK\n$/);
+    expect((await guest.wait(10_000)).code).toBe(5);
+  });
+
+  it('(g) libvirt: a stand-in stapvirt relays the port; stale plain hello skipped, the status is the child\'s, not stapvirt\'s', async () => {
+    const s = await standin();
+    // A dead session of SystemTap's host (no nonce) left a plain hello and an OK in the port.
+    const dead = ourGuest(s.port);
+    const t = await connect(s.socket);
+    await t.write(Buffer.from('stap 4.8\noption data\n'));
+    await t.close();
+    await eventually(() => s.stats().buffered >= 20, 10_000, 'the dead session answered into the port');
+    dead.kill('SIGKILL');
+    await dead.wait(5_000);
+
+    // stapvirt's job, as `stapvirt [-c URI] connect DOMAIN` does it: relay stdio to the VM's port.
+    const stapvirt = join(dir, 'stapvirt');
+    writeFileSync(stapvirt, `#!/bin/sh\n[ "$3" = connect ] && [ "$4" = vm1 ] || { echo "bad argv: $*" >&2; exit 64; }\nexec socat - UNIX-CONNECT:${s.socket}\n`);
+    chmodSync(stapvirt, 0o755);
+    const uri = 'libvirt://vm1/qemu:///system';
+    const spec = parseRemote(uri);
+    if (!spec.ok) throw new Error(spec.message);
+    const guest = ourGuest(s.port, { TICKS: '2', STATUS: '5' });
+    const transport = await connectRemote(spec.spec, uri, { stapvirtCommand: stapvirt });
+    transports.push(transport);
+    expect(transport.capabilities.freshPeer).toBe(false);
+    // Data mode by default, as stap asks for libvirt: stapvirt's stderr is its own, the guest's is in the port.
+    const run = await host(s.socket, transport);
+    const result = await within(run.session.done, 20_000, 'session end');
+    expect(result.ok, result.ok ? '' : result.error).toBe(true);
+    expect(result.ok && result.extensions).toEqual({ status: true, nonce: true });
+    expect(result.exit).toEqual({ code: 5, signal: null });
+    expect(run.stdout()).toMatch(/tick 0\ntick 1\n$/);
+    expect(run.stderr()).toBe('to stderr\n');
+    expect(run.wire()).toMatch(/^stapsh \S+ \S+ \S+\nOK\nstapsh \S+ \S+ \S+ nonce=/);
     expect((await guest.wait(10_000)).code).toBe(5);
   });
 
