@@ -338,7 +338,9 @@ describeSocat('virtio stand-in: our host and our guest', () => {
     const t = await connect(s.socket);
     await t.write(Buffer.from('stap 4.8\noption data\n'));
     await t.close();
+    // Both replies (a hello of some 30 bytes, then OK): the buffer ends in "OK\n" once the second is in.
     await eventually(() => s.stats().buffered >= 20, 10_000, 'the dead session answered into the port');
+    await sleep(300);
     dead.kill('SIGKILL');
     await dead.wait(5_000);
 
