@@ -105,16 +105,34 @@ const strictUtf8 = new TextDecoder('utf-8', { fatal: true });
  */
 export function judgeRun(words: readonly Uint8Array[], limits: GuestLimits): RunVerdict {
   if (words.length > limits.maxRunArgs) return { kind: 'error', reply: 'ERROR: Too many arguments' };
-  const args: string[] = [];
+  const decoded: Uint8Array[] = [];
   for (const w of words) {
-    const decoded = qpDecode(w);
-    if (!decoded.ok) return { kind: 'error', reply: `ERROR: Invalid encoding in argument "${latin1(w)}"` };
-    const nul = decoded.bytes.indexOf(0);
-    const bytes = nul >= 0 ? decoded.bytes.subarray(0, nul) : decoded.bytes;
+    const d = qpDecode(w);
+    if (!d.ok) return { kind: 'error', reply: `ERROR: Invalid encoding in argument "${latin1(w)}"` };
+    decoded.push(d.bytes);
+  }
+  return argvOf(decoded, words);
+}
+
+/**
+ * The pre-1.5 draft's `run`: the arguments sent raw with `arg SIZE` (their
+ * count is bounded as they arrive). Its verdicts are never sent: the draft
+ * has no replies.
+ */
+export function judgeDraftRun(args: readonly Uint8Array[]): RunVerdict {
+  return argvOf(args, args);
+}
+
+function argvOf(decoded: readonly Uint8Array[], raw: readonly Uint8Array[]): RunVerdict {
+  const args: string[] = [];
+  for (let i = 0; i < decoded.length; i++) {
+    const d = decoded[i]!;
+    const nul = d.indexOf(0);
+    const bytes = nul >= 0 ? d.subarray(0, nul) : d;
     try {
       args.push(strictUtf8.decode(bytes));
     } catch {
-      return { kind: 'error', reply: `ERROR: Argument is not valid UTF-8 "${latin1(w)}"` };
+      return { kind: 'error', reply: `ERROR: Argument is not valid UTF-8 "${latin1(raw[i]!)}"` };
     }
   }
   return { kind: 'run', args };

@@ -12,7 +12,7 @@
  */
 
 import { assign, emit, enqueueActions, fromPromise, setup, type ActorRefFrom } from 'xstate';
-import { latin1, utf8 } from '../protocol/bytes.js';
+import { concatBytes, latin1, utf8 } from '../protocol/bytes.js';
 import { parseCommandLine } from '../protocol/commandLine.js';
 import { nonceWord, STATUS_OPTION, statusText, type ChildStatus } from '../protocol/extensions.js';
 import { featuresOf, type Features } from '../protocol/releases.js';
@@ -21,11 +21,12 @@ import {
   DEFAULT_GUEST_LIMITS,
   judgeFile,
   judgeOption,
+  judgeDraftRun,
   judgeRun,
   programForFile,
   type GuestLimits,
 } from './guestReplies.js';
-import { staprunChild, type ChildReport, type ChildRequest } from './staprunChild.js';
+import { staprunChild, type ChildReport, type ChildRequest, type ChildSignal } from './staprunChild.js';
 
 export interface GuestInput {
   /** The release this guest behaves as (hello version, commands, options). */
@@ -69,11 +70,14 @@ export type GuestEmitted =
   | { readonly type: 'expectPayload'; readonly size: number }
   /** A child was started or ended (for traces and timelines). */
   | { readonly type: 'child'; readonly what: 'spawned'; readonly pid: number; readonly argv: readonly string[] }
-  | { readonly type: 'child'; readonly what: 'signal'; readonly signal: 'SIGHUP' | 'SIGKILL' }
+  | { readonly type: 'child'; readonly what: 'signal'; readonly signal: ChildSignal }
   | { readonly type: 'child'; readonly what: 'exited'; readonly exit: ChildExit };
 
 /** A file being received: kept when accepted, discarded when refused. */
 export interface PendingFile {
+  /** A `file` payload, or (the pre-1.5 draft) an `arg` payload: one argument of the next `run`. */
+  readonly purpose: 'file' | 'arg';
+  /** The file's name (`arg` for an argument); null when the payload is read and dropped. */
   readonly name: string | null;
   readonly size: number;
   readonly chunks: Uint8Array[];
@@ -103,6 +107,8 @@ export interface GuestContext {
   readonly uploaded: number;
   readonly pending: PendingFile | null;
   readonly argv: readonly string[] | null;
+  /** The pre-1.5 draft: arguments sent with `arg SIZE` for the next `run`. */
+  readonly draftArgs: readonly Uint8Array[];
   readonly exit: ChildExit | null;
   /** Why the session is ending: the guest's own exit status follows from it. */
   readonly ending: 'quit' | 'eof' | 'signal' | 'child' | null;
@@ -115,6 +121,11 @@ export interface GuestOutput {
 }
 
 const NL = utf8('\n');
+
+/** The draft protocol's `signal NUM`: the numbers it may name (others are ignored, as is any reply). */
+const DRAFT_SIGNALS: Readonly<Record<number, ChildSignal>> = { 1: 'SIGHUP', 2: 'SIGINT', 9: 'SIGKILL', 15: 'SIGTERM' };
+/** Largest draft `arg` payload kept (a larger one is read and dropped). */
+const DRAFT_MAX_ARG_BYTES = 64 * 1024;
 
 /** The `status` line's view of a child's end; null when there is none to report (no child, an unknown signal). */
 function statusOfExit(exit: ChildExit | null): ChildStatus | null {
@@ -170,7 +181,10 @@ export const guestStapsh = setup({
     gluedHello: ({ context, event }) => context.awaitingStap && event.type === 'LINE' && helloSuffix(event.bytes) !== null,
     ignoredBeforeHello: ({ context, event }) =>
       context.awaitingStap && event.type === 'LINE' && parseCommandLine(event.bytes).command !== 'stap',
-    isQuit: ({ event }) => event.type === 'LINE' && parseCommandLine(event.bytes).command === 'quit',
+    // The draft protocol has no `quit`: EOF ends its sessions.
+    isQuit: ({ context, event }) => !context.features.draft && event.type === 'LINE' && parseCommandLine(event.bytes).command === 'quit',
+    isDraftSignal: ({ context, event }) => context.features.draft && event.type === 'LINE' && parseCommandLine(event.bytes).command === 'signal',
+    isArgPayload: ({ context }) => context.pending?.purpose === 'arg',
     isOption: ({ event }) => event.type === 'LINE' && parseCommandLine(event.bytes).command === 'option',
     payloadDone: ({ event }) => event.type === 'PAYLOAD' && event.remaining === 0,
     keepsFile: ({ context }) => context.pending?.name !== null,
@@ -186,7 +200,8 @@ export const guestStapsh = setup({
       };
       const reply = (text: string) => {
         debug(`reply: ${text}`);
-        enqueue.emit({ type: 'wire', stream: 'stdout', bytes: utf8(`${text}\n`) });
+        // The pre-1.5 draft protocol never replies.
+        if (!context.features.draft) enqueue.emit({ type: 'wire', stream: 'stdout', bytes: utf8(`${text}\n`) });
       };
       debug(`command: ${latin1(event.bytes)}`);
       const line = parseCommandLine(event.bytes);
@@ -232,22 +247,37 @@ export const guestStapsh = setup({
           }
           if (verdict.kind === 'refused') {
             reply(verdict.reply);
-            enqueue.assign({ pending: { name: null, size: verdict.size, chunks: [] } });
+            enqueue.assign({ pending: { purpose: 'file', name: null, size: verdict.size, chunks: [] } });
           } else {
-            enqueue.assign({ pending: { name: verdict.name, size: verdict.size, chunks: [] } });
+            enqueue.assign({ pending: { purpose: 'file', name: verdict.name, size: verdict.size, chunks: [] } });
           }
           enqueue.emit({ type: 'expectPayload', size: verdict.size });
           return;
         }
+        case 'arg': {
+          // The draft's arguments, silently bounded: an unusable size cannot be skipped (it is the
+          // length of what follows), one over the count or size bound is read and dropped.
+          if (!context.features.draft || line.size < 0) return;
+          const keep = line.size <= DRAFT_MAX_ARG_BYTES && context.draftArgs.length < context.limits.maxRunArgs;
+          if (line.size === 0) {
+            if (keep) enqueue.assign({ draftArgs: [...context.draftArgs, new Uint8Array(0)] });
+            return;
+          }
+          enqueue.assign({ pending: { purpose: 'arg', name: keep ? 'arg' : null, size: line.size, chunks: [] } });
+          enqueue.emit({ type: 'expectPayload', size: line.size });
+          return;
+        }
+        case 'signal':
+          return; // the draft's `signal NUM` only means something while a child runs
         case 'run': {
-          const verdict = judgeRun(line.args, context.limits);
+          const verdict = context.features.draft ? judgeDraftRun(context.draftArgs) : judgeRun(line.args, context.limits);
           if (verdict.kind === 'error') {
             reply(verdict.reply);
             return;
           }
           const program = context.forcedProgram ?? context.fileProgram ?? 'staprun';
           const path = `${context.bindir.replace(/\/+$/, '')}/${program}`;
-          enqueue.assign({ argv: [path, ...verdict.args] });
+          enqueue.assign({ argv: [path, ...verdict.args], draftArgs: [] });
           return;
         }
         case 'quit':
@@ -269,7 +299,19 @@ export const guestStapsh = setup({
         enqueue.emit({ type: 'wire', stream: 'stderr', bytes: debugBytes(`ignored: ${latin1(event.bytes)}`) });
       }
     }),
-    replyOverlong: emit({ type: 'wire', stream: 'stdout', bytes: utf8('ERROR: Command line too long\n') }),
+    replyOverlong: enqueueActions(({ context, enqueue }) => {
+      if (!context.features.draft) enqueue.emit({ type: 'wire', stream: 'stdout', bytes: utf8('ERROR: Command line too long\n') });
+    }),
+    acceptArg: enqueueActions(({ context, enqueue }) => {
+      const pending = context.pending!;
+      enqueue.assign({ pending: null, ...(pending.name === null ? {} : { draftArgs: [...context.draftArgs, concatBytes(pending.chunks)] }) });
+    }),
+    signalChild: enqueueActions(({ event, enqueue }) => {
+      if (event.type !== 'LINE') return;
+      const line = parseCommandLine(event.bytes);
+      const signal = line.command === 'signal' ? DRAFT_SIGNALS[line.number] : undefined;
+      if (signal !== undefined) enqueue.sendTo('child', { type: 'SIGNAL', signal } satisfies ChildRequest);
+    }),
     collectPayload: assign({
       pending: ({ context, event }) => {
         const pending = context.pending!;
@@ -290,16 +332,16 @@ export const guestStapsh = setup({
     replyOk: emit({ type: 'wire', stream: 'stdout', bytes: utf8('OK\n') }),
     replyOkDebug: enqueueActions(({ context, enqueue }) => {
       if (context.verbose > 0) enqueue.emit({ type: 'wire', stream: 'stderr', bytes: debugBytes('reply: OK') });
-      enqueue.emit({ type: 'wire', stream: 'stdout', bytes: utf8('OK\n') });
+      if (!context.features.draft) enqueue.emit({ type: 'wire', stream: 'stdout', bytes: utf8('OK\n') });
     }),
     replyCantOpen: enqueueActions(({ context, enqueue }) => {
       const text = `ERROR: Can't open file "${context.pending?.name ?? ''}" for writing`;
-      enqueue.emit({ type: 'wire', stream: 'stdout', bytes: utf8(`${text}\n`) });
+      if (!context.features.draft) enqueue.emit({ type: 'wire', stream: 'stdout', bytes: utf8(`${text}\n`) });
     }),
     replySpawnFailed: enqueueActions(({ context, event, enqueue }) => {
       if (event.type !== 'CHILD.FAILED') return;
       const text = `ERROR: Can't execute ${context.argv?.[0] ?? ''} (${event.reason})`;
-      enqueue.emit({ type: 'wire', stream: 'stdout', bytes: utf8(`${text}\n`) });
+      if (!context.features.draft) enqueue.emit({ type: 'wire', stream: 'stdout', bytes: utf8(`${text}\n`) });
       enqueue.assign({ argv: null });
     }),
     announceSpawn: enqueueActions(({ context, event, enqueue }) => {
@@ -373,6 +415,7 @@ export const guestStapsh = setup({
       uploaded: 0,
       pending: null,
       argv: null,
+      draftArgs: [],
       exit: null,
       ending: null,
     };
@@ -419,7 +462,11 @@ export const guestStapsh = setup({
       },
     },
     payloadRead: {
-      always: [{ guard: 'keepsFile', target: 'writing' }, { target: 'ready', actions: 'dropPending' }],
+      always: [
+        { guard: 'isArgPayload', target: 'ready', actions: 'acceptArg' },
+        { guard: 'keepsFile', target: 'writing' },
+        { target: 'ready', actions: 'dropPending' },
+      ],
     },
     /** Writing an accepted file into the temp dir. */
     writing: {
@@ -463,6 +510,7 @@ export const guestStapsh = setup({
             'CHILD.EXITED': { target: '#guestStapsh.ending', actions: ['recordExit', 'endBy'] },
             LINE: [
               { guard: 'isQuit', target: 'hangingUp', actions: 'endBy' },
+              { guard: 'isDraftSignal', actions: 'signalChild' },
               // SystemTap's guest still takes options while the child runs (stap, file and run get silence).
               { guard: 'isOption', actions: 'handleLine' },
               { actions: 'debugIgnored' },

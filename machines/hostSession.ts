@@ -246,6 +246,11 @@ export const hostSession = setup({
       error: ({ context }) =>
         `no stapsh hello within ${context.input.maxStaleBytes ?? 1024 * 1024} bytes on remote '${context.input.remote}'`,
     }),
+    failHelloTimeout: assign({
+      error: ({ context }) =>
+        `no reply to the hello within ${context.timeoutMs} ms on remote '${context.input.remote}' ` +
+        `(this host speaks ${context.input.release}; stapsh answers from release 1.5 on, the draft protocol before it never replies)`,
+    }),
     failTimeout: assign({
       error: ({ context }, params: { what: string }) =>
         `no reply to ${params.what} within ${context.timeoutMs} ms on remote '${context.input.remote}'`,
@@ -292,7 +297,7 @@ export const hostSession = setup({
         reply: [
           // The reply bound ends a held plain hello's wait too: take it.
           { guard: 'holdsCandidate', target: 'options', actions: 'recordHello' },
-          { target: 'failed', actions: { type: 'failTimeout', params: { what: 'the hello' } } },
+          { target: 'failed', actions: 'failHelloTimeout' },
         ],
       },
       on: {

@@ -21,10 +21,17 @@ export type ChildReport =
   | { readonly type: 'CHILD.OUTPUT'; readonly stream: 'stdout' | 'stderr'; readonly bytes: Uint8Array }
   | { readonly type: 'CHILD.EXITED'; readonly exit: ChildExit }
   /** A signal was sent to the child (for traces: the guest does not act on it). */
-  | { readonly type: 'CHILD.SIGNALLED'; readonly signal: 'SIGHUP' | 'SIGKILL' };
+  | { readonly type: 'CHILD.SIGNALLED'; readonly signal: ChildSignal };
+
+/** Signals the guest may send its child: hang-up and kill, and the draft protocol's `signal NUM` set. */
+export type ChildSignal = 'SIGHUP' | 'SIGINT' | 'SIGTERM' | 'SIGKILL';
 
 /** Events the guest may send to the child machine. */
-export type ChildRequest = { readonly type: 'HANGUP' } | { readonly type: 'KILL' };
+export type ChildRequest =
+  | { readonly type: 'HANGUP' }
+  | { readonly type: 'KILL' }
+  /** The draft protocol's `signal NUM`: pass a signal on, the machine's state unchanged. */
+  | { readonly type: 'SIGNAL'; readonly signal: ChildSignal };
 
 type ChildEvent = ProcessEvent | ChildRequest;
 
@@ -71,6 +78,11 @@ export const staprunChild = setup({
       enqueue.sendTo('process', { type: 'SIGNAL', signal: 'SIGHUP' } satisfies ProcessCommand);
       enqueue.sendParent({ type: 'CHILD.SIGNALLED', signal: 'SIGHUP' } satisfies ChildReport);
     }),
+    forwardSignal: enqueueActions(({ event, enqueue }) => {
+      if (event.type !== 'SIGNAL') return;
+      enqueue.sendTo('process', { type: 'SIGNAL', signal: event.signal } satisfies ProcessCommand);
+      enqueue.sendParent({ type: 'CHILD.SIGNALLED', signal: event.signal } satisfies ChildReport);
+    }),
     kill: enqueueActions(({ enqueue }) => {
       enqueue.sendTo('process', { type: 'SIGNAL', signal: 'SIGKILL' } satisfies ProcessCommand);
       enqueue.sendParent({ type: 'CHILD.SIGNALLED', signal: 'SIGKILL' } satisfies ChildReport);
@@ -106,6 +118,7 @@ export const staprunChild = setup({
         'PROCESS.EXITED': { target: 'exited', actions: ['recordExit', 'reportExit'] },
         HANGUP: { target: 'hangingUp' },
         KILL: { target: 'killing' },
+        SIGNAL: { actions: 'forwardSignal' },
       },
     },
     hangingUp: {

@@ -17,6 +17,10 @@ export type CommandLine =
   /** Arguments still quoted-printable encoded, one word each. */
   | { readonly command: 'run'; readonly args: readonly Uint8Array[] }
   | { readonly command: 'quit' }
+  /** The pre-1.5 draft: `arg SIZE`, one argument of SIZE raw bytes following (C `atoi`, -1 when missing). */
+  | { readonly command: 'arg'; readonly size: number }
+  /** The pre-1.5 draft: `signal NUM` for the child (C `atoi`). */
+  | { readonly command: 'signal'; readonly number: number }
   /** Anything else, including an empty line: real guests answer nothing. */
   | { readonly command: 'unknown'; readonly word: string };
 
@@ -82,6 +86,10 @@ export function parseCommandLine(line: Uint8Array): CommandLine {
       return { command: 'run', args: words.slice(1) };
     case 'quit':
       return { command: 'quit' };
+    case 'arg':
+      return { command: 'arg', size: words[1] ? cAtoi(latin1(words[1])) : -1 };
+    case 'signal':
+      return { command: 'signal', number: words[1] ? cAtoi(latin1(words[1])) : -1 };
     default:
       return { command: 'unknown', word: verb };
   }

@@ -58,7 +58,7 @@ export interface TraceEventBase {
 export type FrameType = 'command' | 'payload' | 'reply' | 'data' | 'raw' | 'stderr' | 'error';
 
 /** The protocol words a `command` frame can start with (`unknown` for anything else). */
-export type CommandName = 'stap' | 'option' | 'file' | 'run' | 'quit' | 'unknown';
+export type CommandName = 'stap' | 'option' | 'file' | 'run' | 'quit' | 'arg' | 'signal' | 'unknown';
 
 /** What a `reply` frame says. */
 export type ReplyKind = 'hello' | 'ok' | 'error' | 'other' | 'debug' | 'quit' | 'status';

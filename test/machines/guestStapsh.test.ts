@@ -221,3 +221,35 @@ describe('stapflow extensions in the guest', () => {
   });
 });
 
+describe('the pre-1.5 draft dialect (--protocol-version below 1.5)', () => {
+  it('never replies; takes `arg SIZE` payloads as the next run\'s argv and passes the child\'s output raw', async () => {
+    const r = await runMemoryGuest([utf8('stap 1.4\nfile 3 m.ko\nELFarg 2\n-xarg 11\nhello world\narg 0\nbogus\nrun ignored words\n')], {
+      release: '1.4',
+      child: { start: [['stdout', 'raw out\n']], exitCode: 3 },
+    });
+    expect(r.stdout).toBe('raw out\n');
+    expect(r.files.get('m.ko')).toBe('ELF');
+    expect(r.spawned[0]?.argv).toEqual(['/usr/bin/staprun', '-x', 'hello world', '']);
+    expect(r.exitCode).toBe(3);
+    expect(r.removed).toBe(true);
+  });
+
+  it('`signal NUM` reaches the running child (1, 2, 9, 15 only); `quit` is no command there: EOF ends it', async () => {
+    const r = await runMemoryGuest(lines('run', 'signal 10', 'quit', 'signal 1'), {
+      release: '1.0',
+      child: { onHup: [['stdout', 'hung up\n']], hupExitCode: 4 },
+      eof: false,
+    });
+    expect(r.stdout).toBe('hung up\n');
+    expect(r.exitCode).toBe(4);
+    expect(r.childEvents).toEqual(['spawned', 'signal SIGHUP', 'exited 4']);
+  });
+
+  it('errors stay silent, and an argument over 64 KiB is read and dropped, keeping the stream in step', async () => {
+    const big = 'a'.repeat(70_000);
+    const r = await runMemoryGuest([utf8(`file 0 x\noption data\narg ${big.length}\n${big}arg 1\nzrun\n`)], { release: '1.4', child: { exitCode: 0 } });
+    expect(r.stdout).toBe('');
+    expect(r.spawned[0]?.argv).toEqual(['/usr/bin/staprun', 'z']);
+  });
+});
+
