@@ -34,5 +34,18 @@ export type ProcessEvent =
   /** Sent once, after all output the process wrote has been delivered (or a drain bound passed). */
   | { readonly type: 'PROCESS.EXITED'; readonly exit: ChildExit };
 
+/**
+ * Starts the OS process for `spec`, reports its events through `report`,
+ * takes commands through `commands`, and returns a cleanup that must leave
+ * no process behind: the shape of a callback actor, given as a plain
+ * function so that one machine definition serves every session (a
+ * per-session `provide()` costs some 70 KiB of machine objects).
+ */
+export type ProcessRunner = (
+  spec: ProcessSpec,
+  report: (event: ProcessEvent) => void,
+  commands: (listener: (command: ProcessCommand) => void) => void,
+) => (() => void) | void;
+
 /** What the child machine asks of its OS process actor. */
 export type ProcessCommand = { readonly type: 'SIGNAL'; readonly signal: 'SIGHUP' | 'SIGKILL' | 'SIGTERM' | 'SIGINT' };

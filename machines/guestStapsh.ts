@@ -16,7 +16,7 @@ import { concatBytes, latin1, utf8 } from '../protocol/bytes.js';
 import { parseCommandLine } from '../protocol/commandLine.js';
 import { nonceWord, STATUS_OPTION, statusText, type ChildStatus } from '../protocol/extensions.js';
 import { featuresOf, type Features } from '../protocol/releases.js';
-import { exitCodeOf, type ChildExit, type ChildProgram, type OutputStream } from './childTypes.js';
+import { exitCodeOf, type ChildExit, type ChildProgram, type OutputStream, type ProcessRunner } from './childTypes.js';
 import {
   DEFAULT_GUEST_LIMITS,
   judgeFile,
@@ -48,6 +48,22 @@ export interface GuestInput {
    * the hello nonce). Default true; false answers exactly as the release does.
    */
   readonly extensions?: boolean;
+  /** The OS effects the default actors use: the workspace and the child process. */
+  readonly effects?: GuestEffects;
+}
+
+/**
+ * The guest's OS effects as plain functions, carried in the input so one
+ * machine definition serves every session (see `ProcessRunner`). Embedders
+ * may instead `provide()` the `writeFile`, `removeWorkspace` and `child` actors.
+ */
+export interface GuestEffects {
+  /** Store an accepted file in the private temp dir. */
+  writeFile(name: string, chunks: readonly Uint8Array[]): Promise<void>;
+  /** Remove the private temp dir (the session is over). */
+  removeWorkspace(): Promise<void>;
+  /** Start the child process. */
+  readonly runProcess: ProcessRunner;
 }
 
 /** Pieces of input, as the pump pulls them from the command decoder. */
@@ -93,6 +109,7 @@ export interface GuestContext {
   readonly verbose: number;
   readonly awaitingStap: boolean;
   readonly extensions: boolean;
+  readonly effects: GuestEffects | undefined;
   /** The host sent `option status`: report the child's end before `quit`. */
   readonly statusWanted: boolean;
   readonly dataMode: boolean;
@@ -158,11 +175,14 @@ function helloSuffix(line: Uint8Array): Uint8Array | null {
   return parseCommandLine(suffix).command === 'stap' ? suffix : null;
 }
 
-/** Placeholder workspace actors: an embedder provides the real ones. */
-const writeFileNotProvided = fromPromise<void, { name: string; chunks: readonly Uint8Array[] }>(async () => {
-  throw new Error('No workspace provided');
+/** The workspace through the input's effects (an embedder may provide these actors instead). */
+const writeFileFromInput = fromPromise<void, { name: string; chunks: readonly Uint8Array[]; effects?: GuestEffects }>(async ({ input }) => {
+  if (input.effects === undefined) throw new Error('No workspace provided');
+  await input.effects.writeFile(input.name, input.chunks);
 });
-const removeWorkspaceNotProvided = fromPromise<void, void>(async () => undefined);
+const removeWorkspaceFromInput = fromPromise<void, { effects?: GuestEffects }>(async ({ input }) => {
+  await input.effects?.removeWorkspace();
+});
 
 export const guestStapsh = setup({
   types: {
@@ -173,8 +193,8 @@ export const guestStapsh = setup({
     emitted: {} as GuestEmitted,
   },
   actors: {
-    writeFile: writeFileNotProvided,
-    removeWorkspace: removeWorkspaceNotProvided,
+    writeFile: writeFileFromInput,
+    removeWorkspace: removeWorkspaceFromInput,
     child: staprunChild,
   },
   guards: {
@@ -407,6 +427,7 @@ export const guestStapsh = setup({
       verbose: input.verbose ?? 0,
       awaitingStap: input.listening ?? false,
       extensions: input.extensions ?? true,
+      effects: input.effects,
       statusWanted: false,
       dataMode: false,
       framing: false,
@@ -473,7 +494,11 @@ export const guestStapsh = setup({
       tags: ['busy'],
       invoke: {
         src: 'writeFile',
-        input: ({ context }) => ({ name: context.pending!.name!, chunks: context.pending!.chunks }),
+        input: ({ context }) => ({
+          name: context.pending!.name!,
+          chunks: context.pending!.chunks,
+          ...(context.effects === undefined ? {} : { effects: context.effects }),
+        }),
         onDone: { target: 'ready', actions: ['acceptFile', 'replyOkDebug'] },
         onError: { target: 'ready', actions: ['replyCantOpen', 'dropPending'] },
       },
@@ -490,6 +515,7 @@ export const guestStapsh = setup({
         input: ({ context }) => ({
           spec: { path: context.argv![0]!, argv: context.argv!, cwd: context.workdir },
           graceMs: context.limits.graceMs,
+          ...(context.effects === undefined ? {} : { run: context.effects.runProcess }),
         }),
       },
       // The child machine reports the signals it sends (SIGHUP, SIGKILL after the grace period) for traces.
@@ -537,7 +563,12 @@ export const guestStapsh = setup({
     },
     cleaning: {
       tags: ['busy'],
-      invoke: { src: 'removeWorkspace', onDone: 'done', onError: 'done' },
+      invoke: {
+        src: 'removeWorkspace',
+        input: ({ context }) => (context.effects === undefined ? {} : { effects: context.effects }),
+        onDone: 'done',
+        onError: 'done',
+      },
     },
     done: { type: 'final' },
   },

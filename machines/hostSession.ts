@@ -63,6 +63,11 @@ export interface HostSessionInput {
    * bytes came first, as our guest may then still be restarting).
    */
   readonly helloSettleMs?: number;
+  /**
+   * Writes a file's header and payload to the channel (used by the default
+   * `sendFile` actor, so one machine definition serves every session).
+   */
+  readonly sendFile?: (spec: UploadSpec) => Promise<void>;
 }
 
 /** Guest events, as the decoder reports them. */
@@ -144,8 +149,10 @@ function helloOf(text: string): GuestHello {
 }
 
 /** Placeholder: the embedder provides how file bytes are written to the channel. */
-const sendFileNotProvided = fromPromise<void, { spec: UploadSpec }>(async () => {
-  throw new Error('No file sender provided');
+/** Sends a file through the input's `sendFile` (an embedder may provide this actor instead). */
+const sendFileFromInput = fromPromise<void, { spec: UploadSpec; send?: (spec: UploadSpec) => Promise<void> }>(async ({ input }) => {
+  if (input.send === undefined) throw new Error('No file sender provided');
+  await input.send(input.spec);
 });
 
 export const hostSession = setup({
@@ -156,7 +163,7 @@ export const hostSession = setup({
     output: {} as HostOutput,
     emitted: {} as HostEmitted,
   },
-  actors: { sendFile: sendFileNotProvided },
+  actors: { sendFile: sendFileFromInput },
   delays: {
     reply: ({ context }) => context.timeoutMs,
     /** A dead session's bytes before the plain hello: our guest may be restarting, so hold it 8× longer. */
@@ -351,7 +358,10 @@ export const hostSession = setup({
     upload: {
       invoke: {
         src: 'sendFile',
-        input: ({ context }) => ({ spec: context.input.uploads[context.uploadIndex]! }),
+        input: ({ context }) => ({
+          spec: context.input.uploads[context.uploadIndex]!,
+          ...(context.input.sendFile === undefined ? {} : { send: context.input.sendFile }),
+        }),
         onError: { target: 'failed', actions: { type: 'fail', params: { what: 'could not send the file' } } },
       },
       after: { reply: { target: 'failed', actions: { type: 'failTimeout', params: { what: 'file' } } } },

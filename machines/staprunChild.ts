@@ -6,13 +6,18 @@
  */
 
 import { assign, enqueueActions, fromCallback, sendParent, setup, type AnyEventObject } from 'xstate';
-import type { ChildExit, ProcessCommand, ProcessEvent, ProcessSpec } from './childTypes.js';
+import type { ChildExit, ProcessCommand, ProcessEvent, ProcessRunner, ProcessSpec } from './childTypes.js';
 
 export interface StaprunChildInput {
   readonly spec: ProcessSpec;
   /** How long after SIGHUP the child may keep running before SIGKILL. */
   readonly graceMs: number;
+  /** Starts the OS process (used by the default `process` actor; an embedder may provide that actor instead). */
+  readonly run?: ProcessRunner;
 }
+
+/** What the `process` actor is started with: the spec, and the runner when the input carries one. */
+export type ProcessActorInput = ProcessSpec & { readonly run?: ProcessRunner };
 
 /** Events the child machine sends to the actor that invoked it (the guest). */
 export type ChildReport =
@@ -40,11 +45,16 @@ export interface ChildContext {
   readonly graceMs: number;
   readonly pid: number | null;
   readonly exit: ChildExit | null;
+  readonly run: ProcessRunner | undefined;
 }
 
-/** Placeholder until an embedder provides the real OS process actor. */
-const processNotProvided = fromCallback<ProcessCommand, ProcessSpec>(({ sendBack }) => {
-  sendBack({ type: 'PROCESS.FAILED', reason: 'No process actor provided' } satisfies ProcessEvent);
+/** The OS process through the input's runner; without one, a failure to start. */
+const processFromInput = fromCallback<ProcessCommand, ProcessActorInput>(({ input, sendBack, receive }) => {
+  if (input.run === undefined) {
+    sendBack({ type: 'PROCESS.FAILED', reason: 'No process actor provided' } satisfies ProcessEvent);
+    return;
+  }
+  return input.run(input, (e) => sendBack(e), receive);
 });
 
 export const staprunChild = setup({
@@ -54,7 +64,7 @@ export const staprunChild = setup({
     input: {} as StaprunChildInput,
     output: {} as { exit: ChildExit | null },
   },
-  actors: { process: processNotProvided },
+  actors: { process: processFromInput },
   actions: {
     reportSpawned: sendParent(({ event }) => {
       const e = event as Extract<ProcessEvent, { type: 'PROCESS.SPAWNED' }>;
@@ -93,8 +103,12 @@ export const staprunChild = setup({
   },
 }).createMachine({
   id: 'staprunChild',
-  context: ({ input }) => ({ spec: input.spec, graceMs: input.graceMs, pid: null, exit: null }),
-  invoke: { id: 'process', src: 'process', input: ({ context }) => context.spec },
+  context: ({ input }) => ({ spec: input.spec, graceMs: input.graceMs, pid: null, exit: null, run: input.run }),
+  invoke: {
+    id: 'process',
+    src: 'process',
+    input: ({ context }): ProcessActorInput => (context.run === undefined ? context.spec : { ...context.spec, run: context.run }),
+  },
   initial: 'spawning',
   output: ({ context }) => ({ exit: context.exit }),
   states: {

@@ -8,7 +8,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { constants } from 'node:os';
 import { fromCallback } from 'xstate';
-import type { ChildExit, ProcessCommand, ProcessEvent, ProcessSpec } from '../../machines/childTypes.js';
+import type { ChildExit, ProcessCommand, ProcessRunner, ProcessSpec } from '../../machines/childTypes.js';
 
 /** Lets the output's consumer slow the child down. */
 export interface OutputGate {
@@ -58,10 +58,16 @@ function trackForExit(child: ChildProcess): () => void {
   return () => running.delete(child);
 }
 
+/** The child as an XState callback actor (for `staprunChild.provide`). */
 export function nodeProcessActor(options: ProcessActorOptions = {}) {
+  const run = nodeProcessRunner(options);
+  return fromCallback<ProcessCommand, ProcessSpec>(({ input, sendBack, receive }) => run(input, sendBack, receive));
+}
+
+/** The child as a `ProcessRunner` (for `GuestEffects.runProcess`). */
+export function nodeProcessRunner(options: ProcessActorOptions = {}): ProcessRunner {
   const drainMs = options.drainAfterExitMs ?? 2_000;
-  return fromCallback<ProcessCommand, ProcessSpec>(({ input, sendBack, receive }) => {
-    const send = (e: ProcessEvent) => sendBack(e);
+  return (input, send, receive) => {
     let child: ChildProcess;
     try {
       child = spawn(input.path, input.argv.slice(1), {
@@ -170,5 +176,5 @@ export function nodeProcessActor(options: ProcessActorOptions = {}) {
       // The machine stopped (guest ending): never leave the child behind.
       if (exit === null && child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
     };
-  });
+  };
 }

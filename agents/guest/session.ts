@@ -6,14 +6,13 @@
  */
 
 import type { Observable } from 'rxjs';
-import { fromPromise, type InspectionEvent } from 'xstate';
+import type { InspectionEvent } from 'xstate';
 import type { OutputStream } from '../../machines/childTypes.js';
 import type { GuestLimits } from '../../machines/guestReplies.js';
-import { guestStapsh, type GuestActor, type GuestOutput } from '../../machines/guestStapsh.js';
+import { guestStapsh, type GuestActor, type GuestEffects, type GuestOutput } from '../../machines/guestStapsh.js';
 import { driveGuest } from '../../machines/guestDriver.js';
-import { staprunChild } from '../../machines/staprunChild.js';
 import type { Transport } from '../../transports/transport.js';
-import { nodeProcessActor, type ProcessActorOptions } from './processActor.js';
+import { nodeProcessRunner, type ProcessActorOptions } from './processActor.js';
 import { createWorkspace } from './workspace.js';
 
 /** Where a guest's two output streams go. */
@@ -78,20 +77,16 @@ export interface GuestSessionOptions {
 export async function runGuestSession(io: GuestIo, options: GuestSessionOptions): Promise<GuestOutput> {
   const workspace = await createWorkspace(options.tmpdir);
   try {
-    const machine = guestStapsh.provide({
-      actors: {
-        writeFile: fromPromise(({ input }: { input: { name: string; chunks: readonly Uint8Array[] } }) =>
-          workspace.writeFile(input.name, input.chunks),
-        ),
-        removeWorkspace: fromPromise(() => workspace.remove()),
-        child: staprunChild.provide({
-          actors: { process: nodeProcessActor({ ...options.process, gate: { backlog: () => io.backlog() } }) },
-        }),
-      },
-    });
+    // One machine definition for every session: the OS effects travel in the input.
+    const effects: GuestEffects = {
+      writeFile: (name, chunks) => workspace.writeFile(name, chunks),
+      removeWorkspace: () => workspace.remove(),
+      runProcess: nodeProcessRunner({ ...options.process, gate: { backlog: () => io.backlog() } }),
+    };
     const output = await driveGuest(
-      machine,
+      guestStapsh,
       {
+        effects,
         release: options.release,
         machine: options.machine,
         kernelRelease: options.kernelRelease,

@@ -9,7 +9,7 @@
 import { randomBytes } from 'node:crypto';
 import { constants } from 'node:os';
 import { Observable, Subject } from 'rxjs';
-import { createActor, fromPromise, toPromise, type InspectionEvent } from 'xstate';
+import { createActor, toPromise, type InspectionEvent } from 'xstate';
 import * as encode from '../../protocol/encode.js';
 import type { ChildStatus } from '../../protocol/extensions.js';
 import { ReplyDecoder, type ReplyEvent } from '../../protocol/replyDecoder.js';
@@ -93,24 +93,22 @@ export function startSession(transport: Transport, options: SessionOptions): Hos
   const output = new Subject<OutputChunk>();
   const decoder = new ReplyDecoder();
   const { module } = options;
-  const machine = hostSession.provide({
-    actors: {
-      sendFile: fromPromise(async () => {
-        const total = module.bytes.length;
-        const header = encode.file(total, module.name);
-        options.onWire?.('host->guest', header);
-        await transport.write(header);
-        for (let at = 0; at < total; at += CHUNK) {
-          const part = module.bytes.subarray(at, Math.min(total, at + CHUNK));
-          options.onWire?.('host->guest', part);
-          await transport.write(part);
-          options.onUploadProgress?.(Math.min(total, at + CHUNK), total, module.name);
-        }
-      }),
-    },
-  });
-  const actor = createActor(machine, {
+  const sendFile = async (): Promise<void> => {
+    const total = module.bytes.length;
+    const header = encode.file(total, module.name);
+    options.onWire?.('host->guest', header);
+    await transport.write(header);
+    for (let at = 0; at < total; at += CHUNK) {
+      const part = module.bytes.subarray(at, Math.min(total, at + CHUNK));
+      options.onWire?.('host->guest', part);
+      await transport.write(part);
+      options.onUploadProgress?.(Math.min(total, at + CHUNK), total, module.name);
+    }
+  };
+  // One machine definition for every session: the file sender travels in the input.
+  const actor = createActor(hostSession, {
     input: {
+      sendFile,
       release: options.release ?? '4.8',
       remote: options.remote,
       // As stap: data framing where the guest's stderr shares its channel (sockets, virtio; and

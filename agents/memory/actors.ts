@@ -7,8 +7,8 @@
 
 import { fromCallback, fromPromise } from 'xstate';
 import { concatBytes } from '../../protocol/bytes.js';
-import type { ChildExit, ProcessCommand, ProcessEvent, ProcessSpec } from '../../machines/childTypes.js';
-import { guestStapsh } from '../../machines/guestStapsh.js';
+import type { ChildExit, ProcessCommand, ProcessRunner, ProcessSpec } from '../../machines/childTypes.js';
+import { guestStapsh, type GuestEffects } from '../../machines/guestStapsh.js';
 import { staprunChild } from '../../machines/staprunChild.js';
 
 /** How the scripted child behaves. */
@@ -31,13 +31,18 @@ const bytesOf = (x: string | Uint8Array) => (typeof x === 'string' ? enc.encode(
 
 /** A child process actor that follows `script`; every spawn is recorded in `spawned`. */
 export function scriptedProcess(script: ChildScript, spawned: ProcessSpec[] = []) {
-  return fromCallback<ProcessCommand, ProcessSpec>(({ input, sendBack, receive }) => {
-    const send = (e: ProcessEvent) => sendBack(e);
+  const run = scriptedRunner(script, spawned);
+  return fromCallback<ProcessCommand, ProcessSpec>(({ input, sendBack, receive }) => run(input, sendBack, receive));
+}
+
+/** The same child as a `ProcessRunner` (for `GuestEffects.runProcess`). */
+export function scriptedRunner(script: ChildScript, spawned: ProcessSpec[] = []): ProcessRunner {
+  return (input, send, receive) => {
     if (script.missing?.some((p) => input.path.endsWith(`/${p}`))) {
       send({ type: 'PROCESS.FAILED', reason: 'No such file or directory' });
       return;
     }
-    spawned.push(input);
+    spawned.push({ path: input.path, argv: input.argv, cwd: input.cwd });
     let exited = false;
     const exit = (e: ChildExit) => {
       if (exited) return;
@@ -55,7 +60,7 @@ export function scriptedProcess(script: ChildScript, spawned: ProcessSpec[] = []
         exit({ kind: 'exited', code: script.hupExitCode ?? 0 });
       }
     });
-  });
+  };
 }
 
 /** What an in-memory guest did to its "OS". */
@@ -65,17 +70,28 @@ export interface MemoryWorld {
   removed: boolean;
 }
 
-/** The guest machine provided with in-memory actors, and the world they act on. */
-export function memoryGuestMachine(script: ChildScript): { machine: typeof guestStapsh; world: MemoryWorld } {
+/** In-memory guest effects (a Map for the workspace, a scripted child), and the world they act on. */
+export function memoryGuestEffects(script: ChildScript): { effects: GuestEffects; world: MemoryWorld } {
   const world: MemoryWorld = { files: new Map(), spawned: [], removed: false };
+  const effects: GuestEffects = {
+    writeFile: async (name, chunks) => {
+      world.files.set(name, concatBytes(chunks).slice());
+    },
+    removeWorkspace: async () => {
+      world.removed = true;
+    },
+    runProcess: scriptedRunner(script, world.spawned),
+  };
+  return { effects, world };
+}
+
+/** The guest machine provided with in-memory actors (one definition per call: prefer `memoryGuestEffects`). */
+export function memoryGuestMachine(script: ChildScript): { machine: typeof guestStapsh; world: MemoryWorld } {
+  const { effects, world } = memoryGuestEffects(script);
   const machine = guestStapsh.provide({
     actors: {
-      writeFile: fromPromise(async ({ input }: { input: { name: string; chunks: readonly Uint8Array[] } }) => {
-        world.files.set(input.name, concatBytes(input.chunks).slice());
-      }),
-      removeWorkspace: fromPromise(async () => {
-        world.removed = true;
-      }),
+      writeFile: fromPromise(async ({ input }: { input: { name: string; chunks: readonly Uint8Array[] } }) => effects.writeFile(input.name, input.chunks)),
+      removeWorkspace: fromPromise(() => effects.removeWorkspace()),
       child: staprunChild.provide({ actors: { process: scriptedProcess(script, world.spawned) } }),
     },
   });

@@ -12,7 +12,8 @@ import type { GuestOutput } from '../../machines/guestStapsh.js';
 import type { GuestLimits } from '../../machines/guestReplies.js';
 import { ioFromTransports } from '../guest/session.js';
 import { startSession, type SessionResult } from '../host/session.js';
-import { memoryGuestMachine, type ChildScript, type MemoryWorld } from './actors.js';
+import { guestStapsh } from '../../machines/guestStapsh.js';
+import { memoryGuestEffects, type ChildScript, type MemoryWorld } from './actors.js';
 import { recordGuestActor, type Trace, type WireRecorder } from '../trace/recorder.js';
 
 export interface MemorySessionOptions {
@@ -81,10 +82,11 @@ export async function runMemorySession(options: MemorySessionOptions = {}): Prom
     ...(options.hostToGuest ? { aToB: options.hostToGuest } : {}),
     ...(options.guestToHost ? { bToA: options.guestToHost } : {}),
   });
-  const { machine, world } = memoryGuestMachine(options.child ?? { start: [['stdout', 'hello\n']], exitCode: 0 });
+  const { effects, world } = memoryGuestEffects(options.child ?? { start: [['stdout', 'hello\n']], exitCode: 0 });
   const guestDone = driveGuest(
-    machine,
+    guestStapsh,
     {
+      effects,
       release: options.guestRelease ?? '4.8',
       machine: 'x86_64',
       kernelRelease: '6.1.0-memory',
