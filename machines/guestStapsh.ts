@@ -549,9 +549,12 @@ export const guestStapsh = setup({
         hangingUp: {
           entry: 'hangUpChild',
           on: {
+            // A signal came while the child was being spawned: the run did start, so it is answered
+            // (the host waits for this OK), then the child is hung up.
+            'CHILD.SPAWNED': { actions: ['replyOkDebug', 'announceSpawn'] },
             'CHILD.OUTPUT': { actions: 'forwardOutput' },
             'CHILD.EXITED': { target: '#guestStapsh.ending', actions: 'recordExit' },
-            'CHILD.FAILED': { target: '#guestStapsh.ending' },
+            'CHILD.FAILED': { target: '#guestStapsh.ending', actions: 'replySpawnFailed' },
           },
         },
       },

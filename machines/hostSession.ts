@@ -122,6 +122,10 @@ export interface HostContext {
   readonly nonceEchoed: boolean;
   readonly statusAgreed: boolean;
   readonly status: ChildStatus | null;
+  /** Ctrl-C came before the child ran: `quit` goes out as soon as nothing is in flight. */
+  readonly interrupted: boolean;
+  /** The guest answered `run` with OK. */
+  readonly started: boolean;
 }
 
 /**
@@ -183,6 +187,7 @@ export const hostSession = setup({
       context.input.nonce !== undefined &&
       helloVerdict(event.text, context.input.nonce) === 'plain',
     holdsCandidate: ({ context }) => context.candidate !== null,
+    isInterrupted: ({ context }) => context.interrupted,
     isStatusOption: ({ context }) => context.options[0] === STATUS_OPTION,
     isOk: ({ event }) => event.type === 'GUEST.LINE' && event.text === 'OK',
     isError: ({ event }) => event.type === 'GUEST.LINE' && event.text.startsWith('ERROR'),
@@ -208,6 +213,8 @@ export const hostSession = setup({
     holdCandidate: assign({
       candidate: ({ event }) => (event.type === 'GUEST.LINE' ? helloOf(event.text) : null),
     }),
+    markInterrupted: assign({ interrupted: true }),
+    markStarted: assign({ started: true }),
     agreeIfStatus: assign({ statusAgreed: ({ context }) => context.statusAgreed || context.options[0] === STATUS_OPTION }),
     recordStatus: assign({ status: ({ event }) => (event.type === 'GUEST.STATUS' ? event.status : null) }),
     countStale: assign({
@@ -282,9 +289,11 @@ export const hostSession = setup({
     nonceEchoed: false,
     statusAgreed: false,
     status: null,
+    interrupted: false,
+    started: false,
   }),
   output: ({ context }) =>
-    context.error === null && context.hello !== null
+    context.error === null && context.hello !== null && (context.started || !context.interrupted)
       ? {
           ok: true,
           hello: context.hello,
@@ -292,7 +301,13 @@ export const hostSession = setup({
           status: context.status,
           extensions: { status: context.statusAgreed, nonce: context.nonceEchoed },
         }
-      : { ok: false, error: context.error ?? 'session ended early', hello: context.hello },
+      : {
+          ok: false,
+          error:
+            context.error ??
+            (context.interrupted ? `interrupted before the module ran on remote '${context.input.remote}'` : 'session ended early'),
+          hello: context.hello,
+        },
   initial: 'handshake',
   on: {
     'GUEST.DECODE_ERROR': { target: '.failed', actions: { type: 'fail', params: { what: 'protocol error' } } },
@@ -315,6 +330,8 @@ export const hostSession = setup({
           { actions: 'countStale' },
         ],
         'GUEST.EOF': { target: 'failed', actions: { type: 'fail', params: { what: 'no hello from stapsh' } } },
+        // Ctrl-C before anything ran: ask the guest to quit now.
+        INTERRUPT: { target: 'quitting', actions: ['markInterrupted', 'sendQuit'] },
       },
       initial: 'waiting',
       states: {
@@ -350,10 +367,16 @@ export const hostSession = setup({
           { guard: 'isError', target: 'failed', actions: { type: 'fail', params: { what: 'stapsh option failed' } } },
         ],
         'GUEST.EOF': { target: 'failed', actions: { type: 'fail', params: { what: 'guest closed during options' } } },
+        INTERRUPT: { target: 'quitting', actions: ['markInterrupted', 'sendQuit'] },
       },
     },
     uploads: {
-      always: [{ guard: 'moreUploads', target: 'upload' }, { target: 'starting' }],
+      always: [
+        // A Ctrl-C during the upload waited for it to finish (`quit` inside a payload would be payload).
+        { guard: 'isInterrupted', target: 'quitting', actions: 'sendQuit' },
+        { guard: 'moreUploads', target: 'upload' },
+        { target: 'starting' },
+      ],
     },
     upload: {
       invoke: {
@@ -371,6 +394,7 @@ export const hostSession = setup({
           { guard: 'isError', target: 'failed', actions: { type: 'fail', params: { what: 'stapsh file upload failed' } } },
         ],
         'GUEST.EOF': { target: 'failed', actions: { type: 'fail', params: { what: 'guest closed during upload' } } },
+        INTERRUPT: { actions: 'markInterrupted' },
       },
     },
     starting: {
@@ -379,13 +403,16 @@ export const hostSession = setup({
       on: {
         'GUEST.LINE': [
           // Switch the decoder before the next byte: frames may follow in the same chunk.
-          { guard: 'isOk', target: 'streaming', actions: 'switchMode' },
+          { guard: 'isOk', target: 'streaming', actions: ['switchMode', 'markStarted'] },
           { guard: 'isError', target: 'failed', actions: { type: 'fail', params: { what: 'stapsh run failed' } } },
         ],
         'GUEST.EOF': { target: 'failed', actions: { type: 'fail', params: { what: 'guest closed before run' } } },
+        // The run's OK is in flight: the child is starting; hang it up once it runs (as stap's pending interrupt).
+        INTERRUPT: { actions: 'markInterrupted' },
       },
     },
     streaming: {
+      always: { guard: 'isInterrupted', target: 'quitting', actions: 'sendQuit' },
       on: {
         'GUEST.DATA': { actions: 'forwardOutput' },
         'GUEST.QUIT': { target: 'finished', actions: { type: 'endBy', params: { how: 'quit' } } },

@@ -169,6 +169,16 @@ export class CommandDecoder {
     return -1;
   }
 
+  /**
+   * Copy the input still held (once drained: a partial line, or payload
+   * not yet pulled), so the caller may reuse the chunks it pushed.
+   */
+  own(): void {
+    if (this.chunks.length === 0) return;
+    this.chunks = this.chunks.map((c, i) => (i === 0 ? c.slice(this.head) : c.slice()));
+    this.head = 0;
+  }
+
   /** Remove and return the first `n` buffered bytes. */
   private take(n: number): Uint8Array {
     const first = this.chunks[0];

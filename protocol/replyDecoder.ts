@@ -194,6 +194,24 @@ export class ReplyDecoder {
   }
 
   /**
+   * Copy the input still held (a partial line, at most `maxLineBytes` once
+   * drained), so the caller may reuse the chunks it pushed. Cheaper than
+   * copying every chunk: a frame's payload is handed out, never held.
+   */
+  own(): void {
+    if (this.first >= this.chunks.length) return;
+    const held: Uint8Array[] = [];
+    for (let i = this.first; i < this.chunks.length; i++) {
+      const c = this.chunks[i]!;
+      held.push(i === this.first ? c.slice(this.head) : c.slice());
+    }
+    this.chunks = held;
+    this.first = 0;
+    this.head = 0;
+    this.scanValid = false;
+  }
+
+  /**
    * Add a chunk of input (kept by reference, not copied; ignored after
    * `end()`). With a sink, every event now available is passed to it.
    */

@@ -64,7 +64,7 @@ export interface MemorySessionResult {
   readonly world: MemoryWorld;
 }
 
-const IGNORE_WIRE: WireRecorder = Object.assign(() => undefined, { end: () => undefined });
+const IGNORE_WIRE: WireRecorder = Object.assign(() => undefined, { end: () => undefined, flush: () => undefined });
 
 export async function runMemorySession(options: MemorySessionOptions = {}): Promise<MemorySessionResult> {
   const trace = options.trace;

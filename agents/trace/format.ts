@@ -84,6 +84,12 @@ export interface TraceFrameEvent extends TraceEventBase {
   readonly preview?: string;
   /** True when `preview` shows only part of the payload. */
   readonly previewTruncated?: boolean;
+  /**
+   * `data` frames: how many consecutive frames of one stream this event
+   * stands for (absent: one). A burst is recorded as one event (`size` and
+   * `bytes` summed, `preview` of the first) to keep tracing cheap.
+   */
+  readonly frames?: number;
 }
 
 /** A machine changed state. */

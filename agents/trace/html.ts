@@ -69,9 +69,10 @@ function rows(events: readonly TraceEvent[]): Row[] {
       out.push({ first, count: 1, label: tag(first) + frameText(first, 40), title: `${first.t.toFixed(4)}s ${eventText(first)}` });
     } else {
       const payload = run.reduce((n, e) => n + (e.frame === 'data' ? (e.size ?? 0) : e.bytes), 0);
+      const count = run.reduce((n, e) => n + (e.frames ?? 1), 0);
       const noun = first.frame === 'data' ? 'data frames' : first.frame === 'raw' ? 'stdout chunks' : 'stderr chunks';
-      const label = `${tag(first)}${run.length} ${noun}, ${payload} bytes`;
-      out.push({ first, count: run.length, label, title: `${first.t.toFixed(4)}s–${run.at(-1)!.t.toFixed(4)}s ${label}` });
+      const label = `${tag(first)}${count} ${noun}, ${payload} bytes`;
+      out.push({ first, count, label, title: `${first.t.toFixed(4)}s–${run.at(-1)!.t.toFixed(4)}s ${label}` });
     }
     run = [];
   };

@@ -43,6 +43,13 @@ export interface RecorderOptions {
   /** Session id written into every event. */
   readonly session: string;
   readonly actor: TraceActor;
+  /**
+   * Record a burst of `data` frames of one stream as one event (`frames`
+   * counts them): frames arriving within `windowMs` (default 10) of the
+   * burst's first, up to `maxBytes` (default 1 MiB) of payload. Frames further
+   * apart stay one event each. `false`: one event per frame.
+   */
+  readonly coalesceData?: false | { readonly windowMs?: number; readonly maxBytes?: number };
   /** Seconds since the trace started; pass `createTrace().clock` to share one timeline. Default: since the recorder was made. */
   readonly clock?: () => number;
 }
@@ -52,6 +59,8 @@ export interface WireRecorder {
   (direction: TraceDirection, bytes: Uint8Array): void;
   /** A direction ended: flush what is pending (truncations become `error` frames) and record a `transport` eof (or error, with `error`). */
   end(direction: TraceDirection, error?: string): void;
+  /** Record a burst of data frames still being coalesced now (before a trace closes). */
+  flush(): void;
 }
 
 /** Largest `file` payload a guest accepts (SystemTap: 32000000): only then is the payload expected. */
@@ -99,12 +108,48 @@ function summarizeText(text: string): string {
 export function wireRecorder(emit: TraceEmit, options: RecorderOptions): WireRecorder {
   const clock = options.clock ?? createClock();
   const base = () => ({ t: clock(), session: options.session, actor: options.actor });
-  const out = (e: Omit<TraceFrameEvent, 't' | 'session' | 'actor' | 'kind'>): void => {
+  const emitFrame = (t: number, e: Omit<TraceFrameEvent, 't' | 'session' | 'actor' | 'kind'>): void => {
     try {
-      emit({ ...base(), kind: 'frame', ...e } as TraceFrameEvent);
+      emit({ t, session: options.session, actor: options.actor, kind: 'frame', ...e } as TraceFrameEvent);
     } catch {
       // A failing sink must not break the session.
     }
+  };
+
+  // A burst of data frames of one stream, recorded as one event when it ends.
+  const coalesce = options.coalesceData === false ? null : { windowMs: options.coalesceData?.windowMs ?? 10, maxBytes: options.coalesceData?.maxBytes ?? 1024 * 1024 };
+  let burst: { t: number; stream: 'stdout' | 'stderr'; frames: number; size: number; bytes: number; first: Omit<TraceFrameEvent, 't' | 'session' | 'actor' | 'kind'> } | null = null;
+  let burstTimer: NodeJS.Timeout | undefined;
+  const flushBurst = (): void => {
+    if (burstTimer !== undefined) clearTimeout(burstTimer);
+    burstTimer = undefined;
+    const b = burst;
+    if (b === null) return;
+    burst = null;
+    if (b.frames === 1) emitFrame(b.t, b.first);
+    else emitFrame(b.t, { ...b.first, size: b.size, bytes: b.bytes, frames: b.frames, summary: `data ${b.stream} ×${b.frames}, ${b.size} bytes` });
+  };
+  const dataFrame = (stream: 'stdout' | 'stderr', e: Omit<TraceFrameEvent, 't' | 'session' | 'actor' | 'kind'> & { size: number }): void => {
+    const t = clock();
+    if (coalesce === null) {
+      emitFrame(t, e);
+      return;
+    }
+    if (burst !== null && burst.stream === stream && t - burst.t <= coalesce.windowMs / 1000 && burst.size + e.size <= coalesce.maxBytes) {
+      burst.frames++;
+      burst.size += e.size;
+      burst.bytes += e.bytes;
+      return;
+    }
+    flushBurst();
+    burst = { t, stream, frames: 1, size: e.size, bytes: e.bytes, first: e };
+    // Ends with the next other event, the end of the stream, or this timer.
+    burstTimer = setTimeout(flushBurst, coalesce.windowMs);
+    burstTimer.unref?.();
+  };
+  const out = (e: Omit<TraceFrameEvent, 't' | 'session' | 'actor' | 'kind'>): void => {
+    flushBurst();
+    emitFrame(clock(), e);
   };
 
   // host → guest
@@ -193,7 +238,7 @@ export function wireRecorder(emit: TraceEmit, options: RecorderOptions): WireRec
         if (e.last) {
           const f = frame;
           frame = null;
-          out({ direction: 'guest->host', frame: 'data', stream: f.stream, size: f.size, summary: `data ${f.stream} ${f.size}`, bytes: f.header + f.size, ...f.preview.fields() });
+          dataFrame(f.stream, { direction: 'guest->host', frame: 'data', stream: f.stream, size: f.size, summary: `data ${f.stream} ${f.size}`, bytes: f.header + f.size, ...f.preview.fields() });
         }
         return;
       }
@@ -214,19 +259,23 @@ export function wireRecorder(emit: TraceEmit, options: RecorderOptions): WireRec
 
   const recorder = ((direction: TraceDirection, bytes: Uint8Array): void => {
     safely(() => {
-      // Decoders keep views: copy, since callers may reuse their buffers.
-      const chunk = bytes.slice();
+      // Decoders keep views, and callers may reuse their buffers: after draining, copy only
+      // what the decoder still holds (a partial line), not every chunk (a 256 MiB stream).
       if (direction === 'host->guest') {
-        commands.push(chunk);
+        commands.push(bytes);
         for (let item = commands.next(); item !== null; item = commands.next()) onCommand(item);
+        commands.own();
       } else {
-        replies.push(chunk, onReply);
+        replies.push(bytes, onReply);
+        replies.own();
       }
     });
   }) as WireRecorder;
 
+  recorder.flush = () => safely(flushBurst);
   recorder.end = (direction: TraceDirection, error?: string): void => {
     safely(() => {
+      flushBurst();
       if (direction === 'host->guest') {
         const end = commands.end();
         for (let item = commands.next(); item !== null; item = commands.next()) onCommand(item);
@@ -356,16 +405,23 @@ export function createTrace(options: { readonly source?: string } = {}): Trace {
   const emit: TraceEmit = (e) => {
     if (!subject.closed) subject.next(e);
   };
+  const wires = new Set<WireRecorder>();
   return {
     header,
     events$: subject.asObservable(),
     emit,
     clock,
-    recorders: (session, actor) => ({
-      onWire: wireRecorder(emit, { session, actor, clock }),
-      inspect: inspectRecorder(emit, { session, actor, clock }),
-    }),
-    close: () => subject.complete(),
+    recorders: (session, actor) => {
+      const onWire = wireRecorder(emit, { session, actor, clock });
+      wires.add(onWire);
+      return { onWire, inspect: inspectRecorder(emit, { session, actor, clock }) };
+    },
+    close: () => {
+      // Bursts still being coalesced are recorded before the stream completes.
+      for (const w of wires) w.flush();
+      wires.clear();
+      subject.complete();
+    },
   };
 }
 

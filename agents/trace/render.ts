@@ -120,8 +120,9 @@ export function renderMermaid(events: readonly TraceEvent[]): string {
       out.push(`  ${arrow(first.direction)}: ${mermaidText(tag(first) + frameText(first, mermaidPreview(first)))}`);
     } else {
       const payload = run.reduce((n, e) => n + (e.frame === 'data' ? (e.size ?? 0) : e.bytes), 0);
+      const count = run.reduce((n, e) => n + (e.frames ?? 1), 0);
       const noun = first.frame === 'data' ? 'data frames' : first.frame === 'raw' ? 'stdout chunks' : 'stderr chunks';
-      out.push(`  ${arrow(first.direction)}: ${mermaidText(`${tag(first)}${run.length} ${noun}, ${payload} bytes`)}`);
+      out.push(`  ${arrow(first.direction)}: ${mermaidText(`${tag(first)}${count} ${noun}, ${payload} bytes`)}`);
     }
     run = [];
   };

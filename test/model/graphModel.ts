@@ -23,7 +23,6 @@
 import { createEmptyActor, type AnyEventObject, type AnyStateMachine } from 'xstate';
 import { getAdjacencyMap, getShortestPaths, getStateNodes } from 'xstate/graph';
 
-/* eslint-disable @typescript-eslint/no-explicit-any */
 type AnySnapshot = any;
 type AnyTransition = any;
 
@@ -58,19 +57,28 @@ export function definedTransitions(machine: AnyStateMachine): string[] {
 export interface Traced {
   readonly snapshot: AnySnapshot;
   readonly emitted: AnyEventObject[];
+  /** Events the step sends (`sendTo`, `sendParent`), resolved but not delivered: `to` is `#parent` or the child's id. */
+  readonly sent: { to: string; event: AnyEventObject }[];
   readonly transitions: string[];
-  /** State nodes active after the step. */
+  /** State nodes active during the step (transient ones included) and after it. */
   readonly states: string[];
 }
+
+const activeStates = (snapshot: AnySnapshot): string[] => (snapshot._nodes as any[]).filter((n) => n.parent).map((n) => n.id);
 
 function privateScope() {
   const self: any = createEmptyActor();
   // `sendParent` only needs a parent to resolve; nothing is delivered (actions are not executed).
   self._parent = createEmptyActor();
   const emitted: AnyEventObject[] = [];
+  const sent: { to: string; event: AnyEventObject }[] = [];
   const transitions: string[] = [];
+  const states = new Set<string>();
   self.system.inspect((e: any) => {
-    if (e.type === '@xstate.microstep') for (const t of e._transitions as AnyTransition[]) transitions.push(transitionKey(t));
+    if (e.type !== '@xstate.microstep') return;
+    for (const t of e._transitions as AnyTransition[]) transitions.push(transitionKey(t));
+    // Transient states (left at once by `always`) are active only between microsteps.
+    for (const id of activeStates(e.snapshot)) states.add(id);
   });
   const scope = {
     self,
@@ -84,23 +92,24 @@ function privateScope() {
     // Only `emit` is executed (collected); sends, spawns and timers stay unexecuted.
     actionExecutor: (a: any) => {
       if (a.type === 'xstate.emit' && a.exec) a.exec(a.info, a.params);
+      if (a.type === 'xstate.sendTo' && a.params && a.params.delay === undefined) {
+        sent.push({ to: a.params.to === self._parent ? '#parent' : String(a.params.targetId ?? a.params.to?.id ?? '?'), event: a.params.event });
+      }
     },
   };
-  return { scope, emitted, transitions };
+  return { scope, emitted, sent, transitions, states };
 }
 
-const activeStates = (snapshot: AnySnapshot): string[] => (snapshot._nodes as any[]).filter((n) => n.parent).map((n) => n.id);
-
 export function traceInitial(machine: AnyStateMachine, input: unknown): Traced {
-  const { scope, emitted, transitions } = privateScope();
+  const { scope, emitted, sent, transitions, states } = privateScope();
   const snapshot = machine.getInitialSnapshot(scope as any, input);
-  return { snapshot, emitted, transitions, states: activeStates(snapshot) };
+  return { snapshot, emitted, sent, transitions, states: [...new Set([...states, ...activeStates(snapshot)])] };
 }
 
 export function traceStep(machine: AnyStateMachine, snapshot: AnySnapshot, event: AnyEventObject): Traced {
-  const { scope, emitted, transitions } = privateScope();
+  const { scope, emitted, sent, transitions, states } = privateScope();
   const next = machine.transition(snapshot, event, scope as any);
-  return { snapshot: next, emitted, transitions, states: activeStates(next) };
+  return { snapshot: next, emitted, sent, transitions, states: [...new Set([...states, ...activeStates(next)])] };
 }
 
 export interface ModelSnapshot<E> {
@@ -178,7 +187,7 @@ export function generatePaths<E>(spec: ModelSpec<E>): Generated<E> {
     events: (s: ModelSnapshot<E>) => (s.machine.status === 'active' ? spec.events(s.machine, s.env) : []),
     limit: 100_000,
   } as any;
-  const adjacency = getAdjacencyMap(logic, options) as Record<string, { state: ModelSnapshot<E>; transitions: Record<string, { event: AnyEventObject }> }>;
+  const adjacency = getAdjacencyMap(logic, options) as unknown as Record<string, { state: ModelSnapshot<E>; transitions: Record<string, { event: AnyEventObject }> }>;
   const shortest = getShortestPaths(logic, options) as { state: ModelSnapshot<E>; steps: { event: AnyEventObject }[] }[];
   const toState = new Map<string, AnyEventObject[]>();
   for (const p of shortest) {
@@ -261,4 +270,51 @@ export function wireOf(emitted: readonly AnyEventObject[]): { stdout: string; st
     else stderr += text;
   }
   return { stdout, stderr };
+}
+
+/** Events of delayed transitions (`after`) and invoked actors' completions the active states handle. */
+export function internalEvents(snapshot: AnySnapshot, filter: (type: string) => boolean = () => true): AnyEventObject[] {
+  const types = new Set<string>();
+  for (const node of snapshot._nodes as any[]) {
+    for (const type of node.transitions.keys() as Iterable<string>) {
+      if ((type.startsWith('xstate.after.') || type.startsWith('xstate.done.actor.') || type.startsWith('xstate.error.actor.')) && filter(type)) types.add(type);
+    }
+  }
+  return [...types].map((type) => (type.startsWith('xstate.error.') ? { type, error: new Error('failed') } : { type }));
+}
+
+/** A manual clock for `createActor(..., { clock })`: the replay fires the timers a model step names. */
+export function manualClock() {
+  let next = 1;
+  const timers = new Map<number, { fn: () => void; ms: number }>();
+  return {
+    clock: {
+      setTimeout: (fn: (...args: any[]) => void, ms: number) => {
+        const id = next++;
+        timers.set(id, { fn, ms });
+        return id as any;
+      },
+      clearTimeout: (id: any) => void timers.delete(id as number),
+    },
+    /** Fire the oldest pending timer whose delay matches; false when there is none. */
+    fire(match: (ms: number) => boolean): boolean {
+      for (const [id, t] of timers) {
+        if (!match(t.ms)) continue;
+        timers.delete(id);
+        t.fn();
+        return true;
+      }
+      return false;
+    },
+    pending: () => [...timers.values()].map((t) => t.ms),
+  };
+}
+
+export const settle = async (): Promise<void> => {
+  for (let i = 0; i < 6; i++) await new Promise((r) => setImmediate(r));
+};
+
+/** Emitted events, comparable (bytes as latin1 text). */
+export function describeEmitted(events: readonly AnyEventObject[]): string[] {
+  return events.map((e) => JSON.stringify(e, (_k, v) => (v instanceof Uint8Array ? Buffer.from(v).toString('latin1') : v)));
 }

@@ -15,7 +15,6 @@ import { staprunChild } from '../../machines/staprunChild.js';
 import { utf8 } from '../../protocol/bytes.js';
 import type { ModelPath, ModelSpec } from './graphModel.js';
 
-/* eslint-disable @typescript-eslint/no-explicit-any */
 
 export type ChildEnv = 'none' | 'spawning' | 'running';
 export interface GuestEnv {
@@ -37,6 +36,17 @@ export const GUEST_LINES = {
   quit: 'quit',
   unknown: 'bogus',
 } as const;
+/** The pre-1.5 draft dialect's lines (no replies, no `quit`). */
+export const DRAFT_LINES = {
+  argData: 'arg 3',
+  argEmpty: 'arg 0',
+  runOk: 'run',
+  quit: 'quit',
+  unknown: 'bogus',
+} as const;
+/** Draft, while the child runs: a signal it forwards (SIGINT) and one it ignores. */
+export const DRAFT_LIVE_LINES = ['signal 2', 'signal 99', 'run', 'quit'] as const;
+
 /** Listening mode only: a dead session's partial line glued to the hello. */
 export const GLUED_HELLO = 'junkstap 4.8';
 export const FILE_SIZE = 3;
@@ -70,9 +80,16 @@ const EV = {
 
 export const GUEST_EVENTS = EV;
 
-export function guestInput(listening: boolean): GuestInput {
+export interface GuestModelOptions {
+  readonly listening: boolean;
+  /** 4.8 (default) or a draft release below 1.5. */
+  readonly release?: string;
+}
+
+export function guestInput(o: GuestModelOptions): GuestInput {
+  const listening = o.listening;
   return {
-    release: '4.8',
+    release: o.release ?? '4.8',
     machine: 'x86_64',
     kernelRelease: '6.1.0-model',
     bindir: '/usr/bin',
@@ -83,13 +100,14 @@ export function guestInput(listening: boolean): GuestInput {
   };
 }
 
-export function guestSpec(listening: boolean): ModelSpec<GuestEnv> {
+export function guestSpec(o: GuestModelOptions): ModelSpec<GuestEnv> {
+  const draft = o.release !== undefined && o.release < '1.5';
   return {
     machine: guestStapsh,
-    input: guestInput(listening),
+    input: guestInput(o),
     env: { child: 'none' },
     events: (s, env) => {
-      const allLines = Object.values(GUEST_LINES).map(line);
+      const allLines = Object.values(draft ? DRAFT_LINES : GUEST_LINES).map(line);
       if (s.matches('ready')) {
         const extra = s.context.awaitingStap ? [line(GLUED_HELLO)] : [];
         return [...allLines, ...extra, EV.overlong, EV.eof, EV.signal];
@@ -97,6 +115,7 @@ export function guestSpec(listening: boolean): ModelSpec<GuestEnv> {
       if (s.matches('receiving')) return [EV.payloadPart, EV.payloadDone, EV.eof, EV.signal];
       if (s.matches('writing')) return [EV.writeDone, EV.writeError, EV.signal];
       if (s.matches({ running: 'starting' })) return [EV.spawned, EV.failed, EV.signal];
+      if (s.matches({ running: 'live' }) && draft) return [EV.outStdout, EV.exited3, ...DRAFT_LIVE_LINES.map(line), EV.eof, EV.signal];
       if (s.matches({ running: 'live' }))
         return [
           EV.outStdout,
@@ -125,7 +144,8 @@ export function guestSpec(listening: boolean): ModelSpec<GuestEnv> {
         framing: c.framing,
         verbose: c.verbose > 0,
         statusWanted: c.statusWanted,
-        pending: c.pending === null ? null : c.pending.name === null ? 'refused' : 'kept',
+        pending: c.pending === null ? null : `${c.pending.purpose ?? 'file'}:${c.pending.name === null ? 'refused' : 'kept'}`,
+        draftArgs: (c.draftArgs?.length ?? 0) > 0,
         run: c.argv !== null,
         exit: c.exit?.kind ?? null,
         ending: c.ending,
@@ -184,7 +204,7 @@ export function describeEvent(e: AnyEventObject): string {
 }
 
 /** Replay a model path against the guest machine fed with bytes through its pump, with a puppet child. */
-export async function replayGuestPath(path: ModelPath<GuestEnv>, listening: boolean) {
+export async function replayGuestPath(path: ModelPath<GuestEnv>, o: GuestModelOptions) {
   let puppet: Puppet | null = null;
   let write: Deferred | null = null;
   let remove: Deferred | null = null;
@@ -196,17 +216,16 @@ export async function replayGuestPath(path: ModelPath<GuestEnv>, listening: bool
   });
   const machine = guestStapsh.provide({
     actors: {
-      writeFile: fromPromise<void, { name: string; chunks: readonly Uint8Array[] }>(
-        () => new Promise<void>((resolve, reject) => (write = { resolve, reject })),
-      ),
-      removeWorkspace: fromPromise<void, void>(() => {
+      // Typed loosely: only the completion matters here, whatever the machine passes as input.
+      writeFile: fromPromise<void, any>(() => new Promise<void>((resolve, reject) => (write = { resolve, reject }))),
+      removeWorkspace: fromPromise<void, any>(() => {
         removeStarted = true;
         return new Promise<void>((resolve, reject) => (remove = { resolve, reject }));
       }),
       child: staprunChild.provide({ actors: { process: processActor } }),
     },
   });
-  const actor = createActor(machine, { input: guestInput(listening) });
+  const actor = createActor(machine, { input: guestInput(o) });
   let stdout = '';
   let stderr = '';
   actor.on('wire', (e) => {
@@ -266,7 +285,7 @@ export async function replayGuestPath(path: ModelPath<GuestEnv>, listening: bool
           break;
         case 'CHILD.SIGNALLED':
           // Sent by the child machine itself when the guest hangs up: nothing to do but check it was.
-          if (!(puppet as Puppet | null)?.signals.includes('SIGHUP')) throw new Error('the child was not sent SIGHUP');
+          if (!(puppet as Puppet | null)?.signals.includes(e.signal)) throw new Error(`the child was not sent ${e.signal}`);
           break;
         default:
           if (e.type === EV.writeDone.type) (write as Deferred | null)?.resolve();

@@ -61,6 +61,13 @@ afterEach(() => {
 });
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
+/** Bytes a process has written so far (/proc/PID/io wchar). */
+function written(pid: number): number {
+  const m = /wchar:\s+(\d+)/.exec(readFileSync(`/proc/${pid}/io`, 'utf8'));
+  if (!m) throw new Error(`no wchar for ${pid}`);
+  return Number(m[1]);
+}
+
 function rss(pid: number): number {
   const m = /VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
   if (!m) throw new Error(`no VmRSS for ${pid}`);
@@ -74,7 +81,7 @@ const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
  * then `quit`. Payloads are checked against seq's output as they come.
  */
 class FrameChecker {
-  private buf = Buffer.alloc(0);
+  private buf: Buffer = Buffer.alloc(0);
   private need = 0; // payload bytes still owed by the current frame
   private partial = ''; // seq's current line, not yet ended
   private next = 1; // the number seq's next line must hold
@@ -201,6 +208,8 @@ describe('backpressure: a host that stops reading', () => {
       // The stall: sample the guest's RSS every 500 ms.
       await sleep(500);
       const startRss = rss(gpid);
+      // What the child wrote before it blocked: the bytes in flight (its pipe, the guest, the socket).
+      const inFlight = written(child);
       const samples: number[] = [];
       const stallEnd = Date.now() + PAUSE_S * 1000;
       while (Date.now() < stallEnd) {
@@ -208,17 +217,21 @@ describe('backpressure: a host that stops reading', () => {
         await sleep(500);
       }
       const maxRss = Math.max(...samples);
-      // The child is held back: alive, blocked writing to its pipe.
+      // The child is held back: alive, blocked writing to its pipe, writing (almost) nothing more.
       expect(alive(child)).toBe(true);
+      const writtenDuringStall = written(child) - inFlight;
       const childState = readFileSync(`/proc/${child}/stat`, 'utf8').slice(readFileSync(`/proc/${child}/stat`, 'utf8').lastIndexOf(')') + 2)[0];
       const seenBeforeResume = checker.payloadBytes;
       console.log(
         `backpressure: ${PAUSE_S} s stall, guest RSS idle ${(idleRss / MiB).toFixed(1)} MiB, at stall start ${(startRss / MiB).toFixed(1)} MiB, ` +
           `max ${(maxRss / MiB).toFixed(1)} MiB, last ${(samples.at(-1)! / MiB).toFixed(1)} MiB over ${samples.length} samples; ` +
-          `child state ${childState}; ${seenBeforeResume} payload bytes read before the stall`,
+          `child state ${childState}, ${(inFlight / MiB).toFixed(2)} MiB written before it blocked, ${writtenDuringStall} bytes during the stall; ` +
+          `${seenBeforeResume} payload bytes read before the stall`,
       );
       expect(maxRss).toBeLessThan(RSS_CAP);
       expect(maxRss - startRss).toBeLessThan(RSS_GROWTH_CAP);
+      expect(inFlight).toBeLessThan(4 * MiB);
+      expect(writtenDuringStall).toBeLessThan(MiB);
 
       // Resume: read for a while, everything checked as it comes.
       const t0 = Date.now();

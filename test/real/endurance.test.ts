@@ -11,7 +11,7 @@
  * - ENDURANCE_VIRTIO_SESSIONS sessions on ONE virtio stand-in port, our
  *   guest `stapsh -l PORT` restarted for each (it serves one session and
  *   exits, as under systemd's Restart=always). Each is a Node process
- *   start, ~0.2-0.3 s here, so the default is 200, not 1000 (1000 took
+ *   start, ~0.26-0.35 s per session here, so the default is 200, not 1000 (1000 took
  *   longer than the ~120 s budget on this 2-core machine; set the variable
  *   to run more).
  */
@@ -21,6 +21,7 @@ import { connect } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { WebSocket } from 'ws';
 import { startVirtioStandin, type VirtioStandin } from '../../agents/virtio/standin.js';
 import { eventually, killAll, spawnTracked, waitForListening } from '../support/procs.js';
 import { scriptedBindir, strayWorkspaces } from '../support/realPeers.js';
@@ -31,8 +32,10 @@ const VIRTIO_SESSIONS = Number(process.env.ENDURANCE_VIRTIO_SESSIONS ?? 200);
 const MiB = 1024 * 1024;
 /** Open fds of the --listen guest: after the first 100 sessions vs after the last. */
 const FD_MARGIN = 3;
-/** RSS growth of the --listen guest between those two points. */
+/** RSS growth of the --listen guest between those two points (each right after a full GC). */
 const RSS_GROWTH_CAP = 30 * MiB;
+/** Live V8 heap growth (after a full GC) between those two points; measured: +0.8 MiB over 900 sessions. */
+const HEAP_GROWTH_CAP = 8 * MiB;
 
 /** The bytes of one data-mode session, as stap 4.8 sends them (the module is 4 bytes). */
 const SESSION = 'stap 4.8\noption data\nfile 4 stap_1.ko\nELF!run\n';
@@ -136,6 +139,33 @@ function expectComplete(o: Outcome, i: number): void {
   }
 }
 
+/** A minimal Chrome DevTools Protocol client for a Node process started with --inspect. */
+async function inspector(url: string): Promise<{ call: (method: string) => Promise<Record<string, unknown>>; close: () => void }> {
+  const ws = new WebSocket(url);
+  await new Promise<void>((res, rej) => {
+    ws.once('open', () => res());
+    ws.once('error', rej);
+  });
+  let id = 0;
+  const pending = new Map<number, (r: Record<string, unknown>) => void>();
+  ws.on('message', (m: Buffer) => {
+    const x = JSON.parse(m.toString()) as { id?: number; result?: Record<string, unknown> };
+    if (x.id !== undefined) pending.get(x.id)?.(x.result ?? {});
+    if (x.id !== undefined) pending.delete(x.id);
+  });
+  const call = (method: string) =>
+    new Promise<Record<string, unknown>>((res, rej) => {
+      const i = ++id;
+      const t = setTimeout(() => rej(new Error(`${method}: no answer within 10 s`)), 10_000);
+      pending.set(i, (r) => {
+        clearTimeout(t);
+        res(r);
+      });
+      ws.send(JSON.stringify({ id: i, method }));
+    });
+  return { call, close: () => ws.close() };
+}
+
 function fds(pid: number): number {
   return readdirSync(`/proc/${pid}/fd`).length;
 }
@@ -151,13 +181,21 @@ describe('endurance', () => {
     `${SESSIONS} sessions back to back on one stapsh --listen: all complete; fds and RSS flat; temp dirs removed`,
     async () => {
       const sock = join(dir, 'listen.sock');
-      const guest = spawnTracked([process.execPath, OUR_STAPSH, '--listen', `unix:${sock}`, '--bindir', bindir, '--protocol-version', '4.8'], {
-        env: { ...process.env, TMPDIR: tmp },
-      });
+      const guest = spawnTracked(
+        [process.execPath, '--inspect=127.0.0.1:0', OUR_STAPSH, '--listen', `unix:${sock}`, '--bindir', bindir, '--protocol-version', '4.8'],
+        { env: { ...process.env, TMPDIR: tmp } },
+      );
       const pid = guest.child.pid!;
+      await guest.waitFor(/ws:\/\/\S+/, 10_000, 'stderr');
+      const cdp = await inspector(/ws:\/\/\S+/.exec(guest.stderr())![0]);
       await waitForListening(sock, 10_000);
+      const measure = async () => {
+        await cdp.call('HeapProfiler.collectGarbage');
+        const heap = (await cdp.call('Runtime.getHeapUsage')) as { usedSize: number };
+        return { fds: fds(pid), rss: rss(pid), heap: heap.usedSize };
+      };
       const t0 = Date.now();
-      let early: { fds: number; rss: number } | null = null;
+      let early: { fds: number; rss: number; heap: number } | null = null;
       const warm = Math.min(100, SESSIONS);
       for (let i = 1; i <= SESSIONS; i++) {
         const o = await rawSession(sock, true);
@@ -167,20 +205,23 @@ describe('endurance', () => {
           // Let the session's teardown (temp dir, child reaped) finish before measuring.
           await eventually(() => strayWorkspaces(tmp).length === 0, 2_000, 'temp dirs removed after the warm-up');
           await new Promise((r) => setTimeout(r, 200));
-          early = { fds: fds(pid), rss: rss(pid) };
+          early = await measure();
         }
       }
       const ms = Date.now() - t0;
       await eventually(() => strayWorkspaces(tmp).length === 0, 2_000, 'temp dirs removed after the last session');
       await new Promise((r) => setTimeout(r, 200));
-      const late = { fds: fds(pid), rss: rss(pid) };
+      const late = await measure();
+      cdp.close();
+      const show = (m: { fds: number; rss: number; heap: number }) =>
+        `${m.fds} fds, RSS ${(m.rss / MiB).toFixed(1)} MiB, heap ${(m.heap / MiB).toFixed(2)} MiB`;
       console.log(
         `endurance --listen: ${SESSIONS} sessions in ${ms} ms (${(ms / SESSIONS).toFixed(1)} ms each); ` +
-          `after ${warm}: ${early!.fds} fds, RSS ${(early!.rss / MiB).toFixed(1)} MiB; ` +
-          `after ${SESSIONS}: ${late.fds} fds, RSS ${(late.rss / MiB).toFixed(1)} MiB`,
+          `after ${warm}: ${show(early!)}; after ${SESSIONS}: ${show(late)}`,
       );
       expect(Math.abs(late.fds - early!.fds)).toBeLessThanOrEqual(FD_MARGIN);
       expect(late.rss - early!.rss).toBeLessThan(RSS_GROWTH_CAP);
+      expect(late.heap - early!.heap).toBeLessThan(HEAP_GROWTH_CAP);
       expect(strayWorkspaces(tmp)).toEqual([]);
       guest.kill('SIGTERM');
       expect((await guest.wait(5_000)).code).toBe(0);
@@ -201,7 +242,16 @@ describe('endurance', () => {
           env: { ...process.env, TMPDIR: vtmp },
         });
         // The host may come first: its bytes wait in the port for the guest. No EOF over virtio: read up to quit.
-        const o = await rawSession(s.socket, false, 20_000);
+        let o: Outcome;
+        try {
+          o = await rawSession(s.socket, false, 20_000);
+        } catch (e) {
+          const exit = guest.child.exitCode ?? guest.child.signalCode;
+          throw new Error(
+            `virtio session ${i}: ${(e as Error).message}; guest ${exit === null ? 'running' : `exited ${exit}`}, ` +
+              `its output ${JSON.stringify(guest.stdout() + guest.stderr())}; stand-in ${JSON.stringify(s.stats())}`,
+          );
+        }
         expectComplete(o, i);
         const exit = await guest.wait(10_000);
         if (exit.code !== 0) throw new Error(`guest ${i} exited ${JSON.stringify(exit)}: ${guest.stderr()}`);

@@ -16,18 +16,21 @@
  * marker file on SIGHUP, and prints ticks until stopped. The SIGHUP latency
  * (host SIGKILL → marker file) is measured and printed.
  *
- * Not covered here: an `ssh://` remote (the ssh client dying with the host,
- * sshd hanging up the remote guest) needs a private sshd; see
- * test/real/ssh.test.ts for that setup.
+ * - `--remote=ssh://root@127.0.0.1:PORT` against a throwaway sshd (as in
+ *   test/real/ssh.test.ts; skipped locally without openssh-server or root,
+ *   a failure in CI): the ssh client, a helper in its own process group,
+ *   sees EOF on its stdin and exits; the remote guest then sees EOF, SIGHUPs
+ *   the child and exits.
  */
 
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { connect } from 'node:net';
+import { spawnSync } from 'node:child_process';
+import { chmodSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { connect, createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { alive, eventually, killAll, spawnTracked, waitForListening, type Proc } from '../support/procs.js';
-import { scriptedBindir, strayWorkspaces } from '../support/realPeers.js';
+import { inCi, scriptedBindir, strayWorkspaces } from '../support/realPeers.js';
 
 const REPO = resolve(import.meta.dirname, '../..');
 const OUR_STAPSH = join(REPO, 'bin', 'stapsh.js');
@@ -238,5 +241,128 @@ describe('the host is SIGKILLed while the module runs', () => {
     await expectServing(c, sock);
     listener.kill('SIGTERM');
     expect((await listener.wait(5_000)).code).toBe(0);
+  });
+});
+
+// ---------------------------------------------------------------------------
+// ssh: a throwaway sshd on 127.0.0.1, as test/real/ssh.test.ts starts it.
+
+const SSHD = '/usr/sbin/sshd';
+
+function sshMissing(): string[] {
+  const onPath = (cmd: string) => spawnSync('sh', ['-c', 'command -v "$0"', cmd], { stdio: 'ignore', timeout: 5_000 }).status === 0;
+  const missing: string[] = [];
+  if (!existsSync(SSHD)) missing.push(`${SSHD} (Debian package openssh-server)`);
+  if (!onPath('ssh')) missing.push('ssh (Debian package openssh-client)');
+  if (!onPath('ssh-keygen')) missing.push('ssh-keygen (Debian package openssh-client)');
+  if (process.getuid?.() !== 0) missing.push('root (the test sshd logs in as root)');
+  return missing;
+}
+
+function freePort(): Promise<number> {
+  return new Promise((res, rej) => {
+    const srv = createServer();
+    srv.once('error', rej);
+    srv.listen(0, '127.0.0.1', () => {
+      const { port } = srv.address() as { port: number };
+      srv.close(() => res(port));
+    });
+  });
+}
+
+function keygen(path: string): void {
+  const r = spawnSync('ssh-keygen', ['-q', '-N', '', '-t', 'ed25519', '-f', path], { stdio: 'pipe', timeout: 10_000 });
+  if (r.status !== 0) throw new Error(`ssh-keygen failed: ${String(r.stderr)}`);
+}
+
+/** sshd whose logins get PATH (a `stapsh` wrapper for our guest), TMPDIR and MARK_DIR of `c`; and an ssh_config for the client. */
+async function startSshd(c: Case): Promise<{ port: number; sshConfig: string }> {
+  const home = join(dir, `sshd${seq}`);
+  const pathDir = join(home, 'path');
+  mkdirSync(pathDir, { recursive: true });
+  chmodSync(dir, 0o755);
+  writeFileSync(join(pathDir, 'stapsh'), `#!/bin/sh\nexec ${process.execPath} ${OUR_STAPSH} --bindir ${bindir} --grace ${GRACE_MS} "$@"\n`);
+  chmodSync(join(pathDir, 'stapsh'), 0o755);
+  mkdirSync('/run/sshd', { recursive: true, mode: 0o755 });
+  const hostKey = join(home, 'host_key');
+  const clientKey = join(home, 'client_key');
+  keygen(hostKey);
+  keygen(clientKey);
+  writeFileSync(join(home, 'authorized_keys'), readFileSync(`${clientKey}.pub`));
+  const sshConfig = join(home, 'ssh_config');
+  writeFileSync(
+    sshConfig,
+    ['Host *', '  StrictHostKeyChecking no', '  UserKnownHostsFile /dev/null', `  IdentityFile ${clientKey}`, '  IdentitiesOnly yes', '  BatchMode yes', '  ConnectTimeout 10', '  LogLevel ERROR', ''].join('\n'),
+  );
+  for (let attempt = 1; ; attempt++) {
+    const port = await freePort();
+    const config = join(home, `sshd_config.${port}`);
+    writeFileSync(
+      config,
+      [
+        `Port ${port}`,
+        'ListenAddress 127.0.0.1',
+        `HostKey ${hostKey}`,
+        `PidFile ${join(home, 'sshd.pid')}`,
+        `AuthorizedKeysFile ${join(home, 'authorized_keys')}`,
+        'PermitRootLogin prohibit-password',
+        'PasswordAuthentication no',
+        'KbdInteractiveAuthentication no',
+        'StrictModes no',
+        'UsePAM no',
+        `SetEnv PATH=${pathDir}:/usr/bin:/bin TMPDIR=${c.tmp} MARK_DIR=${c.marks}`,
+        '',
+      ].join('\n'),
+    );
+    const proc = spawnTracked([SSHD, '-D', '-e', '-f', config]);
+    const listening = await Promise.race([
+      proc.waitFor('Server listening', 10_000, 'stderr').then(() => true),
+      proc.wait(10_000).then(() => false),
+    ]);
+    if (listening) return { port, sshConfig };
+    if (attempt >= 3 || !/Address already in use/.test(proc.stderr())) throw new Error(`sshd did not start: ${proc.stderr()}`);
+  }
+}
+
+/** Pids whose parent is `ppid`, with their command names. */
+function childrenOf(ppid: number): { pid: number; comm: string }[] {
+  const out: { pid: number; comm: string }[] = [];
+  for (const e of readdirSync('/proc')) {
+    if (!/^\d+$/.test(e)) continue;
+    try {
+      const stat = readFileSync(`/proc/${e}/stat`, 'utf8');
+      const comm = stat.slice(stat.indexOf('(') + 1, stat.lastIndexOf(')'));
+      const ppidOf = Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]);
+      if (ppidOf === ppid) out.push({ pid: Number(e), comm });
+    } catch {
+      // gone
+    }
+  }
+  return out;
+}
+
+const missingSsh = sshMissing();
+const describeSsh = missingSsh.length === 0 || inCi() ? describe : describe.skip;
+
+describeSsh('the host is SIGKILLed with an ssh:// remote', () => {
+  it('the ssh client exits (EOF on its stdin), and the remote guest SIGHUPs the child, removes its temp dir and exits', async () => {
+    if (missingSsh.length > 0) throw new Error(`ssh test cannot run in CI, missing: ${missingSsh.join(', ')}`);
+    const c = newCase();
+    const { port, sshConfig } = await startSshd(c);
+    const { host, child, guest } = await runUntilTicks(c, `ssh://root@127.0.0.1:${port}`, [`--ssh-config=${sshConfig}`]);
+    const ssh = childrenOf(host.child.pid!).filter((p) => p.comm === 'ssh');
+    expect(ssh).toHaveLength(1);
+    const sshPid = ssh[0]!.pid;
+    strays.push(sshPid);
+    const t0 = await killHost(host);
+    const sshGone = await timeUntil(() => !alive(sshPid), t0, 2_000, 'ssh client gone');
+    const hup = await timeUntil(() => existsSync(join(c.marks, 'hup')), t0, 2_000, 'SIGHUP to the remote child');
+    const childGone = await timeUntil(() => !alive(child), t0, 2_000, 'remote child gone');
+    const guestGone = await timeUntil(() => !alive(guest), t0, 2_000, 'remote guest gone');
+    await eventually(() => strayWorkspaces(c.tmp).length === 0, 2_000, 'remote temp dir removed');
+    latencies.sshClientGone = sshGone;
+    latencies.sshHup = hup;
+    latencies.sshChildGone = childGone;
+    latencies.sshGuestGone = guestGone;
   });
 });

@@ -1,0 +1,54 @@
+/**
+ * Model-based tests of the child (issue #5): paths generated with
+ * `xstate/graph` through `staprunChild`, replayed against the machine under
+ * a recording parent with a puppet process and a manual clock; each step
+ * must reach the model's state and send the model's reports (to the guest)
+ * and signals (to the process), and the paths must cover every state and
+ * transition.
+ */
+
+import { describe, expect, it } from 'vitest';
+import { staprunChild } from '../../machines/staprunChild.js';
+import { coverage, coverageLine, generatePaths, visitedBy } from './graphModel.js';
+import { childSpec, describeChildEvent, replayChildPath } from './childModel.js';
+
+const generated = generatePaths(childSpec());
+
+/** Transitions no path can take, with the reason (none: all are reachable). */
+const UNREACHABLE: Record<string, string> = {};
+
+describe('staprunChild: model-based paths', () => {
+  it('covers every state and every transition of the machine', () => {
+    const c = coverage(staprunChild, visitedBy(generated.paths));
+    console.log(`staprunChild: ${generated.paths.length} paths over ${generated.abstractStates} abstract states, ${generated.edges} edges`);
+    console.log(coverageLine('staprunChild', c));
+    expect(c.states.missing).toEqual([]);
+    expect(c.transitions.missing.filter((t) => !(t in UNREACHABLE))).toEqual([]);
+    expect(Object.keys(UNREACHABLE).filter((t) => c.transitions.covered.includes(t))).toEqual([]);
+  });
+
+  it(`every path replays to the model's states, reports and signals (${generated.paths.length} paths)`, async () => {
+    const failures: string[] = [];
+    for (const path of generated.paths) {
+      const r = await replayChildPath(path);
+      const problems: string[] = [];
+      const bad = r.steps.findIndex(
+        (s) => s.error !== undefined || JSON.stringify(s.actualValue) !== JSON.stringify(s.expectedValue) || JSON.stringify(s.actual) !== JSON.stringify(s.expected),
+      );
+      if (bad >= 0) {
+        const s = r.steps[bad]!;
+        problems.push(`step ${bad + 1} (${describeChildEvent(s.event)}): ${s.error ?? ''} state ${JSON.stringify(s.actualValue)} (model ${JSON.stringify(s.expectedValue)}), reports|signals ${JSON.stringify(s.actual)} (model ${JSON.stringify(s.expected)})`);
+      }
+      if (r.status !== r.expectedStatus) problems.push(`status ${r.status} (model ${r.expectedStatus})`);
+      if (JSON.stringify(r.output) !== JSON.stringify(r.expectedOutput)) problems.push(`output ${JSON.stringify(r.output)} (model ${JSON.stringify(r.expectedOutput)})`);
+      // Independent of the model: a child that ended reports exactly one end (EXITED or FAILED), last.
+      if (r.status === 'done') {
+        const last = r.steps[r.steps.length - 1]!.actual.filter((x) => x !== '|');
+        const ends = last.filter((x) => x.includes('"CHILD.EXITED"') || x.includes('"CHILD.FAILED"'));
+        if (ends.length !== 1) problems.push(`${ends.length} end reports`);
+      }
+      if (problems.length > 0) failures.push(`${path.events.map(describeChildEvent).join(' → ')}\n    ${problems.join('\n    ')}`);
+    }
+    expect(failures.slice(0, 5).join('\n')).toBe('');
+  });
+});
