@@ -354,6 +354,11 @@ export const guestStapsh = setup({
       if (context.verbose > 0) enqueue.emit({ type: 'wire', stream: 'stderr', bytes: debugBytes('reply: OK') });
       if (!context.features.draft) enqueue.emit({ type: 'wire', stream: 'stdout', bytes: utf8('OK\n') });
     }),
+    replyTruncatedFile: enqueueActions(({ context, enqueue }) => {
+      if (context.features.draft) return;
+      if (context.verbose > 0) enqueue.emit({ type: 'wire', stream: 'stderr', bytes: debugBytes('reply: ERROR: Reached EOF while reading file data') });
+      enqueue.emit({ type: 'wire', stream: 'stdout', bytes: utf8('ERROR: Reached EOF while reading file data\n') });
+    }),
     replyCantOpen: enqueueActions(({ context, enqueue }) => {
       const text = `ERROR: Can't open file "${context.pending?.name ?? ''}" for writing`;
       if (!context.features.draft) enqueue.emit({ type: 'wire', stream: 'stdout', bytes: utf8(`${text}\n`) });
@@ -478,7 +483,8 @@ export const guestStapsh = setup({
           { guard: 'payloadDone', actions: 'collectPayload', target: 'payloadRead' },
           { actions: 'collectPayload' },
         ],
-        EOF: { target: 'ending', actions: ['dropPending', 'endBy'] },
+        // As SystemTap's guest words it (found by the model-based tests against its 4.8).
+        EOF: { target: 'ending', actions: ['replyTruncatedFile', 'dropPending', 'endBy'] },
         SIGNAL: { target: 'ending', actions: ['dropPending', 'endBy'] },
       },
     },

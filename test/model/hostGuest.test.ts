@@ -33,10 +33,17 @@ const SCENARIOS: Record<string, MemorySessionOptions> = {
   'staprun missing': { child: { missing: ['staprun'] } },
   'verbose guest reply to a .so module without stapdyn': { module: { name: 'm.so', bytes: new Uint8Array([1]) }, child: { missing: ['stapdyn'] } },
   'guest cut during the hello': { guestToHost: { cut: { bytes: 5, mode: 'close' } } },
-  'guest reset while the module runs': { child: hupChild, guestToHost: { cut: { bytes: 60, mode: 'reset' } } },
+  // Byte offsets in the guest's replies: hello with nonce 54, `OK` to option data 57, to option status 60, to file 63, to run 66.
+  'guest reset during the upload': { child: hupChild, guestToHost: { cut: { bytes: 60, mode: 'reset' } } },
+  'guest reset while the module runs': { child: hupChild, guestToHost: { cut: { bytes: 70, mode: 'reset' } } },
+  'guest silent before the file reply': { guestToHost: { stallAfter: 60 }, replyTimeoutMs: 50 },
+  'guest silent before the run reply': { guestToHost: { stallAfter: 63 }, replyTimeoutMs: 50 },
+  'guest closes before the run reply': { guestToHost: { cut: { bytes: 63, mode: 'close' } } },
   'guest silent after the hello': { guestToHost: { stallAfter: 30 }, replyTimeoutMs: 50 },
   'host side half-closed after the hello (the guest ends during options)': { hostToGuest: { cut: { bytes: 20, mode: 'half-close' } } },
   'Ctrl-C during the options': { guestToHost: { delayMs: 20 }, interruptAfterMs: 0 },
+  'the guest refuses the module name': { module: { name: 'a-b.ko', bytes: new Uint8Array([1, 2]) } },
+  'over 1 MiB of stale lines before the hello': { guestToHost: { stale: new TextEncoder().encode(`${'x'.repeat(1023)}\n`.repeat(1100)) } },
   'stale lines before the hello': { guestToHost: { stale: new TextEncoder().encode('junk\nstapsh 4.8 x86_64 old nonce=DEAD\n') } },
   'stale hello on a channel without EOF': { guestExtensions: false, helloSettleMs: 5, guestToHost: { stale: new TextEncoder().encode('stapsh 4.8 x86_64 old\n') } },
 };

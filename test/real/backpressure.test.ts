@@ -53,11 +53,14 @@ beforeAll(() => {
 afterEach(() => {
   for (const s of sockets.splice(0)) s.destroy();
   killAll();
+  // The child, if a failed test left it running (its command line checked: pids get reused).
   try {
-    process.kill(Number(readFileSync(pidfile, 'utf8')), 'SIGKILL');
+    const pid = Number(readFileSync(pidfile, 'utf8'));
+    if (readFileSync(`/proc/${pid}/cmdline`, 'latin1').startsWith('seq\0')) process.kill(pid, 'SIGKILL');
   } catch {
     // gone or never started
   }
+  rmSync(pidfile, { force: true });
 });
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 

@@ -60,7 +60,17 @@ let dir: string;
 let bindir: string;
 let modulePath: string;
 let seq = 0;
-const strays: number[] = [];
+/** Processes a test may leave behind (pid, and a word their command line must contain: pids get reused). */
+const strays: { pid: number; marker: string }[] = [];
+
+function killIfStill(pid: number, marker: string): void {
+  try {
+    if (!readFileSync(`/proc/${pid}/cmdline`, 'latin1').includes(marker)) return;
+    process.kill(pid, 'SIGKILL');
+  } catch {
+    // gone
+  }
+}
 
 beforeAll(() => {
   dir = mkdtempSync(join(tmpdir(), 'stapflow-hostkill-'));
@@ -71,13 +81,7 @@ beforeAll(() => {
 afterEach(() => {
   killAll();
   // The guest and its child are not in a tracked process group in the stdio case (stap-remote spawned them).
-  for (const pid of strays.splice(0)) {
-    try {
-      process.kill(pid, 'SIGKILL');
-    } catch {
-      // gone
-    }
-  }
+  for (const { pid, marker } of strays.splice(0)) killIfStill(pid, marker);
 });
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
@@ -117,7 +121,7 @@ async function runUntilTicks(c: Case, remote: string, extra: string[], moduleArg
   await eventually(() => existsSync(join(c.marks, 'pid')) && existsSync(join(c.marks, 'guest')), 5_000, 'pid files');
   const child = readPid(join(c.marks, 'pid'));
   const guest = readPid(join(c.marks, 'guest'));
-  strays.push(child, guest);
+  strays.push({ pid: child, marker: 'staprun' }, { pid: guest, marker: 'stapsh' });
   expect(alive(child)).toBe(true);
   expect(strayWorkspaces(c.tmp)).toHaveLength(1);
   return { host, child, guest };
@@ -353,7 +357,7 @@ describeSsh('the host is SIGKILLed with an ssh:// remote', () => {
     const ssh = childrenOf(host.child.pid!).filter((p) => p.comm === 'ssh');
     expect(ssh).toHaveLength(1);
     const sshPid = ssh[0]!.pid;
-    strays.push(sshPid);
+    strays.push({ pid: sshPid, marker: 'ssh' });
     const t0 = await killHost(host);
     const sshGone = await timeUntil(() => !alive(sshPid), t0, 2_000, 'ssh client gone');
     const hup = await timeUntil(() => existsSync(join(c.marks, 'hup')), t0, 2_000, 'SIGHUP to the remote child');

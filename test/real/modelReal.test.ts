@@ -52,11 +52,10 @@ function outside48(path: ModelPath<GuestEnv>): string | null {
 }
 
 /**
- * Product bug found by these paths: when the host's EOF comes inside a
- * `file` payload, SystemTap 4.8's stapsh answers `ERROR: Reached EOF while
- * reading file data` (then, in data mode, `quit`); ours ends silently (no
- * error line; not among README's "Differences from SystemTap"). Such paths
- * run as `it.fails` until the guest answers as 4.8 does.
+ * A product bug these paths found, now fixed: when the host's EOF comes
+ * inside a `file` payload, SystemTap 4.8's stapsh answers `ERROR: Reached
+ * EOF while reading file data` (then, in data mode, `quit`); ours ended
+ * silently. The paths that show it are named in their titles.
  */
 function eofInPayload(path: ModelPath<GuestEnv>): boolean {
   if (path.events.some((e, i) => e.type === 'EOF' && path.steps[i]!.snapshot.matches('receiving'))) return true;
@@ -220,14 +219,8 @@ describeReal(`model paths: SystemTap stapsh 4.8 vs ours (${chosen.length} of ${e
 
   chosen.forEach((path, index) => {
     const name = `path ${index + 1}: ${path.events.map(describeEvent).join(' → ')}`;
-    // See eofInPayload: SystemTap says `ERROR: Reached EOF while reading file data`, ours nothing.
-    const test = eofInPayload(path)
-      ? (n: string, body: () => Promise<void>, ms: number) =>
-          it.fails(`${n} [known bug: no ERROR for EOF inside a file payload]`, async (ctx) => {
-            requireRealPeers(ctx);
-            await body();
-          }, ms)
-      : (n: string, body: () => Promise<void>, ms: number) => itReal(n, body, ms);
+    // See eofInPayload: the bug these paths found is fixed; they stay as regression checks.
+    const test = (n: string, body: () => Promise<void>, ms: number) => itReal(eofInPayload(path) ? `${n} [EOF inside a file payload: ERROR as 4.8]` : n, body, ms);
     test(name, async () => {
       const dir = trackedTempDir('stapflow-model-');
       const executable = !path.events.some((e) => e.type === 'CHILD.FAILED');

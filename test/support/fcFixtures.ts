@@ -94,6 +94,10 @@ export function assertWithFixtures<Ts extends unknown[]>(def: PropertyDef<Ts>, p
     path: details.counterexamplePath ?? '',
     endOnFailure: true,
     verbose: fc.VerbosityLevel.Verbose,
+    // Recorded above already: not again by the suite-wide reporter (fcGlobal.ts).
+    reporter: (d: fc.RunDetails<Ts>) => {
+      if (d.failed) throw new Error(fc.defaultReportMessage(d));
+    },
   } as fc.Parameters<Ts>);
   throw new Error(`property ${def.name} failed in check but not on replay (seed ${details.seed}); is it deterministic?`);
 }
