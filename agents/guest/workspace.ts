@@ -34,22 +34,24 @@ function removeAtExit(dir: string): void {
 /** Files up to this size are written synchronously: a few µs, where the thread pool's round trips cost ~0.5 ms a session. */
 const SYNC_WRITE_MAX = 1024 * 1024;
 
+/** What is left to write of `pending` after a writev of its first 1024 chunks wrote `written` bytes. */
+function afterWritev(pending: readonly Uint8Array[], written: number): Uint8Array[] {
+  const batch = pending.slice(0, 1024);
+  const rest: Uint8Array[] = [];
+  for (const c of batch) {
+    if (written >= c.length) written -= c.length;
+    else {
+      rest.push(c.subarray(written));
+      written = 0;
+    }
+  }
+  return [...rest, ...pending.slice(batch.length)];
+}
+
 /** Write all of `chunks` with writev, resuming after short writes. */
 function writeAllSync(fd: number, chunks: readonly Uint8Array[]): void {
   let pending = chunks.filter((c) => c.length > 0);
-  while (pending.length > 0) {
-    const batch = pending.slice(0, 1024);
-    let written = writevSync(fd, batch);
-    const rest: Uint8Array[] = [];
-    for (const c of batch) {
-      if (written >= c.length) written -= c.length;
-      else {
-        rest.push(c.subarray(written));
-        written = 0;
-      }
-    }
-    pending = [...rest, ...pending.slice(batch.length)];
-  }
+  while (pending.length > 0) pending = afterWritev(pending, writevSync(fd, pending.slice(0, 1024)));
 }
 
 export async function createWorkspace(parent: string = tmpdir()): Promise<Workspace> {
@@ -77,19 +79,7 @@ export async function createWorkspace(parent: string = tmpdir()): Promise<Worksp
       try {
         // One writev per batch rather than a write per 64 KiB chunk.
         let pending = chunks.filter((c) => c.length > 0);
-        while (pending.length > 0) {
-          const batch = pending.slice(0, 1024);
-          let { bytesWritten } = await handle.writev(batch);
-          const rest: Uint8Array[] = [];
-          for (const c of batch) {
-            if (bytesWritten >= c.length) bytesWritten -= c.length;
-            else {
-              rest.push(c.subarray(bytesWritten));
-              bytesWritten = 0;
-            }
-          }
-          pending = [...rest, ...pending.slice(batch.length)];
-        }
+        while (pending.length > 0) pending = afterWritev(pending, (await handle.writev(pending.slice(0, 1024))).bytesWritten);
       } finally {
         await handle.close();
       }

@@ -22,6 +22,7 @@
 
 import { createEmptyActor, type AnyEventObject, type AnyStateMachine } from 'xstate';
 import { getAdjacencyMap, getShortestPaths, getStateNodes } from 'xstate/graph';
+import { mulberry32 } from '../../protocol/random.js';
 
 type AnySnapshot = any;
 type AnyTransition = any;
@@ -247,17 +248,8 @@ export function coverageLine(name: string, c: Coverage): string {
   return `${name}: states ${c.states.covered.length}/${c.states.total}, transitions ${c.transitions.covered.length}/${c.transitions.total}`;
 }
 
-/** A small deterministic PRNG (mulberry32) for sampling paths with a fixed seed. */
-export function seededRandom(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+/** The project's seeded PRNG, for sampling paths with a fixed seed. */
+export const seededRandom = mulberry32;
 
 /** Events the machine emitted on this step, as written bytes per stream (latin1). */
 export function wireOf(emitted: readonly AnyEventObject[]): { stdout: string; stderr: string } {
