@@ -101,7 +101,11 @@ export async function main(): Promise<number> {
       say('  ', `session failed: ${result.error}`);
       return 1;
     }
-    say('  ', `session finished (${result.ended === 'quit' ? 'the guest said quit' : 'EOF'}); the exit status is not carried over a socket`);
+    const status =
+      result.status === null
+        ? 'the guest reported no status (SystemTap\'s guests cannot over a socket)'
+        : `the child's status, reported by the guest (option status): ${result.status.kind === 'exited' ? `exit ${result.status.code}` : `signal ${result.status.number}`}`;
+    say('  ', `session finished (${result.ended === 'quit' ? 'the guest said quit' : 'EOF'}); ${status}`);
     trace.close();
     writeFileSync(join(outDir, 'session.timeline.txt'), renderText(events, trace.header));
     writeFileSync(join(outDir, 'session.sequence.mmd'), renderMermaid(events));
