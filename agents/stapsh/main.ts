@@ -14,7 +14,18 @@ import { ioFromTransports, runGuestSession, type GuestIo, type GuestSessionOptio
 import { createTrace, recordGuestActor, traceSink } from '../trace/recorder.js';
 import { parseStapshArgs, type StapshOptions } from './options.js';
 
-const TERMINATING = ['SIGHUP', 'SIGINT', 'SIGTERM', 'SIGPIPE'] as const;
+/**
+ * Signals that end a session cleanly (child hung up, temp dir removed).
+ * SIGUSR1/SIGUSR2 kill SystemTap's guest; Node would instead open its
+ * inspector on SIGUSR1, a debugger port into a root process: a listener
+ * keeps it shut (see `guardInspector`).
+ */
+const TERMINATING = ['SIGHUP', 'SIGINT', 'SIGTERM', 'SIGPIPE', 'SIGUSR1', 'SIGUSR2'] as const;
+
+/** Installed for the guest's whole life: with any SIGUSR1 listener, Node never opens its inspector. */
+function guardInspector(): void {
+  if (process.listenerCount('SIGUSR1') === 0) process.on('SIGUSR1', () => undefined);
+}
 
 function sessionOptions(o: StapshOptions, listening: boolean, onActor?: (a: GuestActor) => void): GuestSessionOptions {
   return {
@@ -166,6 +177,7 @@ async function serveUnix(o: StapshOptions, path: string): Promise<number> {
 }
 
 export async function main(argv: readonly string[]): Promise<number> {
+  guardInspector();
   let o: StapshOptions;
   try {
     o = parseStapshArgs(argv);

@@ -20,3 +20,31 @@ describe('stapsh stdio', () => {
     rmSync(dirname(out), { recursive: true, force: true });
   });
 });
+
+describe('SIGUSR1 and SIGUSR2', () => {
+  it('end the session cleanly (child hung up, temp dir removed), and SIGUSR1 never opens Node\'s inspector', async () => {
+    const { spawnTracked: spawnT, killAll: killT } = await import('../support/procs.js');
+    const { scriptedBindir: bindirOf, strayWorkspaces: stray } = await import('../support/realPeers.js');
+    const { mkdtempSync: mk, rmSync: rm } = await import('node:fs');
+    const { tmpdir: tmp } = await import('node:os');
+    const { join: j, resolve: r } = await import('node:path');
+    const d = mk(j(tmp(), 'stapflow-usr1-'));
+    try {
+      const bin = bindirOf(d, "#!/bin/sh\ntrap 'echo \"got HUP\"; exit 7' HUP\necho started\nwhile :; do sleep 0.05; done\n");
+      for (const signal of ['SIGUSR1', 'SIGUSR2'] as const) {
+        const g = spawnT([process.execPath, r(import.meta.dirname, '../../bin/stapsh.js'), '--bindir', bin], { env: { ...process.env, TMPDIR: d } });
+        g.child.stdin!.write('stap 4.8\nrun\n');
+        await g.waitFor('started\n', 10_000, 'stdout');
+        g.kill(signal);
+        expect((await g.wait(10_000)).code).toBe(7);
+        expect(g.stdout()).toMatch(/got HUP\n$/);
+        expect(stray(d)).toEqual([]);
+        // Node announces an opened inspector on stderr ("Debugger listening on ws://…").
+        expect(g.stderr()).not.toContain('Debugger listening');
+      }
+    } finally {
+      killT();
+      rm(d, { recursive: true, force: true });
+    }
+  });
+});
