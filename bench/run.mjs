@@ -559,7 +559,7 @@ async function startRealListener(sock, stapRunScript) {
   /** Ask the probe in the guest for its lag since the last ask (bounded wait). */
   const guestLag = async () => {
     rmSync(lagFile, { force: true });
-    process.kill(guest.pid, 'SIGUSR2');
+    process.kill(guest.pid, 'SIGWINCH');
     await waitForFile(lagFile, 5000, 'lag probe in the guest');
     return JSON.parse(readFileSync(lagFile, 'utf8'));
   };

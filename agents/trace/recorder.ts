@@ -129,20 +129,22 @@ export function wireRecorder(emit: TraceEmit, options: RecorderOptions): WireRec
     if (b.frames === 1) emitFrame(b.t, b.first);
     else emitFrame(b.t, { ...b.first, size: b.size, bytes: b.bytes, frames: b.frames, summary: `data ${b.stream} ×${b.frames}, ${b.size} bytes` });
   };
-  const dataFrame = (stream: 'stdout' | 'stderr', e: Omit<TraceFrameEvent, 't' | 'session' | 'actor' | 'kind'> & { size: number }): void => {
+  /** A complete data frame; its event (and preview, escaped) is made only for the first of a burst. */
+  const dataFrame = (stream: 'stdout' | 'stderr', size: number, bytes: number, preview: Preview): void => {
     const t = clock();
+    if (coalesce !== null && burst !== null && burst.stream === stream && t - burst.t <= coalesce.windowMs / 1000 && burst.size + size <= coalesce.maxBytes) {
+      burst.frames++;
+      burst.size += size;
+      burst.bytes += bytes;
+      return;
+    }
+    const e = { direction: 'guest->host' as const, frame: 'data' as const, stream, size, summary: `data ${stream} ${size}`, bytes, ...preview.fields() };
     if (coalesce === null) {
       emitFrame(t, e);
       return;
     }
-    if (burst !== null && burst.stream === stream && t - burst.t <= coalesce.windowMs / 1000 && burst.size + e.size <= coalesce.maxBytes) {
-      burst.frames++;
-      burst.size += e.size;
-      burst.bytes += e.bytes;
-      return;
-    }
     flushBurst();
-    burst = { t, stream, frames: 1, size: e.size, bytes: e.bytes, first: e };
+    burst = { t, stream, frames: 1, size, bytes, first: e };
     // Ends with the next other event, the end of the stream, or this timer.
     burstTimer = setTimeout(flushBurst, coalesce.windowMs);
     burstTimer.unref?.();
@@ -238,7 +240,7 @@ export function wireRecorder(emit: TraceEmit, options: RecorderOptions): WireRec
         if (e.last) {
           const f = frame;
           frame = null;
-          dataFrame(f.stream, { direction: 'guest->host', frame: 'data', stream: f.stream, size: f.size, summary: `data ${f.stream} ${f.size}`, bytes: f.header + f.size, ...f.preview.fields() });
+          dataFrame(f.stream, f.size, f.header + f.size, f.preview);
         }
         return;
       }
@@ -308,7 +310,7 @@ export function inspectRecorder(
   options: RecorderOptions & { readonly all?: boolean },
 ): (event: InspectionEvent) => void {
   const clock = options.clock ?? createClock();
-  const last = new Map<string, { value: string; status: string }>();
+  const last = new Map<string, { value: string; status: string; ref: unknown }>();
   return (event: InspectionEvent): void => {
     try {
       if (event.type !== '@xstate.snapshot') return;
@@ -316,11 +318,16 @@ export function inspectRecorder(
       if (!options.all && ref.sessionId !== event.rootId) return;
       const snapshot = event.snapshot as { value?: unknown; status?: string };
       if (!('value' in snapshot)) return; // not a state machine (promise, callback, observable actors)
-      const to = stateValueToString(snapshot.value);
       const status = snapshot.status ?? 'active';
       const prev = last.get(ref.sessionId);
-      if (prev !== undefined && prev.value === to && prev.status === status) return;
-      last.set(ref.sessionId, { value: to, status });
+      // XState keeps the value object while the state stays: most events (output) change nothing.
+      if (prev !== undefined && prev.ref === snapshot.value && prev.status === status) return;
+      const to = stateValueToString(snapshot.value);
+      if (prev !== undefined && prev.value === to && prev.status === status) {
+        prev.ref = snapshot.value;
+        return;
+      }
+      last.set(ref.sessionId, { value: to, status, ref: snapshot.value });
       const r = ref as { logic?: { id?: unknown }; id?: unknown };
       const machine = typeof r.logic?.id === 'string' ? r.logic.id : typeof r.id === 'string' ? r.id : 'machine';
       const cause = (event.event as { type?: unknown } | undefined)?.type;
