@@ -8,7 +8,9 @@
  *
  * Invariant: the session ends — with `ok`, `quit`, the child's output
  * byte-exact per stream and its status (`option status`), the guest exiting
- * with the child's status and its temp dir removed; or, after a hard close,
+ * with the child's status and its temp dir removed; or, after a Ctrl-C that
+ * came before the run started, "interrupted before the module ran" with no
+ * child spawned; or, after a hard close,
  * with a clear error naming the remote — never a hang.
  *
  * Run count: env FC_NUM_RUNS. A failure prints the seed, the path and
@@ -112,6 +114,12 @@ async function sessionRace(s: fc.Scheduler, setup: SessionRaceSetup, cmds: Itera
   const code = exit === null ? 0 : exitCodeOf(exit);
   if (guest.exitCode !== code) v.push(`guest exit status ${guest.exitCode}, expected ${code}`);
   if (!host.ok) {
+    // A Ctrl-C before the run started ends the session without running the module: said so.
+    const interruptedEarly = host.error === "interrupted before the module ran on remote 'memory:'";
+    if (interruptedEarly) {
+      if (r.child.spawned) v.push(`"${host.error}", yet the child was spawned`);
+      return v;
+    }
     if (!r.closed) v.push(`the session failed without a hard close: ${host.error}`);
     else if (!/on remote 'memory:'$/.test(host.error)) v.push(`an unclear error: ${host.error}`);
     return v;

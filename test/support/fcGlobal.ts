@@ -27,7 +27,16 @@ export interface GlobalFixture {
   readonly counterexample: string;
   readonly failedAt: string;
   readonly error: string;
+  /** `fails` until fixed, then `passes` (the replay test checks it). */
+  readonly expect: 'fails' | 'passes';
+  readonly note?: string;
 }
+
+/**
+ * `fc.stringify` of a counterexample without `fc.commands`' replay comment
+ * (which records how the value was shrunk, not what it is).
+ */
+export const canonicalCounterexample = (value: unknown): string => fc.stringify(value).replace(/ \/\*replayPath="[^"]*"\*\//g, '');
 
 const slug = (s: string) => s.replace(/[^A-Za-z0-9]+/g, '-').replace(/^-|-$/g, '').slice(0, 80) || 'property';
 
@@ -42,9 +51,10 @@ export function recordGlobalFailure(details: fc.RunDetails<unknown>, test: strin
     file,
     seed: details.seed,
     path: details.counterexamplePath ?? '',
-    counterexample: fc.stringify(details.counterexample),
+    counterexample: canonicalCounterexample(details.counterexample),
     failedAt: new Date().toISOString(),
     error: (error.split('\n')[0] ?? '').slice(0, 300),
+    expect: 'fails',
   };
   mkdirSync(dir, { recursive: true });
   writeFileSync(out, `${JSON.stringify(fixture, null, 2)}\n`);
@@ -60,7 +70,7 @@ function report(details: fc.RunDetails<unknown>): void {
   const written = recordGlobalFailure(details, state.currentTestName ?? 'unknown test', file);
   let note = written === null ? '' : `\nfast-check fixture: ${written}`;
   if (replay !== null) {
-    const same = details.counterexample !== null && fc.stringify(details.counterexample) === replay.counterexample;
+    const same = details.counterexample !== null && canonicalCounterexample(details.counterexample) === replay.counterexample;
     note += `\nreplay of ${process.env.FC_REPLAY}: the counterexample ${same ? 'came back byte for byte' : 'DIFFERS from the stored one'}`;
   }
   throw new Error(`${fc.defaultReportMessage(details)}${note}`);
