@@ -139,6 +139,18 @@ export interface GuestOutput {
 
 const NL = utf8('\n');
 
+/**
+ * A reply line on stdout, preceded by its `stapsh: reply: …` debug line when
+ * verbose (and `debug`): the guest's one way of answering. The pre-1.5 draft
+ * protocol never replies (its debug line still goes to stderr).
+ */
+function replyEvents(context: GuestContext, text: string, debug = true): GuestEmitted[] {
+  const out: GuestEmitted[] = [];
+  if (debug && context.verbose > 0) out.push({ type: 'wire', stream: 'stderr', bytes: debugBytes(`reply: ${text}`) });
+  if (!context.features.draft) out.push({ type: 'wire', stream: 'stdout', bytes: utf8(`${text}\n`) });
+  return out;
+}
+
 /** The draft protocol's `signal NUM`: the numbers it may name (others are ignored, as is any reply). */
 const DRAFT_SIGNALS: Readonly<Record<number, ChildSignal>> = { 1: 'SIGHUP', 2: 'SIGINT', 9: 'SIGKILL', 15: 'SIGTERM' };
 /** Largest draft `arg` payload kept (a larger one is read and dropped). */
@@ -218,11 +230,7 @@ export const guestStapsh = setup({
       const debug = (text: string) => {
         if (context.verbose > 0) enqueue.emit({ type: 'wire', stream: 'stderr', bytes: debugBytes(text) });
       };
-      const reply = (text: string) => {
-        debug(`reply: ${text}`);
-        // The pre-1.5 draft protocol never replies.
-        if (!context.features.draft) enqueue.emit({ type: 'wire', stream: 'stdout', bytes: utf8(`${text}\n`) });
-      };
+      const reply = (text: string) => replyEvents(context, text).forEach((e) => enqueue.emit(e));
       debug(`command: ${latin1(event.bytes)}`);
       const line = parseCommandLine(event.bytes);
       switch (line.command) {
@@ -311,8 +319,7 @@ export const guestStapsh = setup({
       const hello = parseCommandLine(helloSuffix(event.bytes) ?? event.bytes);
       const text = helloFor(context, hello.command === 'stap' ? hello.nonce : null);
       enqueue.assign({ awaitingStap: false });
-      if (context.verbose > 0) enqueue.emit({ type: 'wire', stream: 'stderr', bytes: debugBytes(`reply: ${text}`) });
-      enqueue.emit({ type: 'wire', stream: 'stdout', bytes: utf8(`${text}\n`) });
+      for (const e of replyEvents(context, text)) enqueue.emit(e);
     }),
     debugIgnored: enqueueActions(({ context, event, enqueue }) => {
       if (context.verbose > 0 && event.type === 'LINE') {
@@ -320,7 +327,7 @@ export const guestStapsh = setup({
       }
     }),
     replyOverlong: enqueueActions(({ context, enqueue }) => {
-      if (!context.features.draft) enqueue.emit({ type: 'wire', stream: 'stdout', bytes: utf8('ERROR: Command line too long\n') });
+      for (const e of replyEvents(context, 'ERROR: Command line too long', false)) enqueue.emit(e);
     }),
     acceptArg: enqueueActions(({ context, enqueue }) => {
       const pending = context.pending!;
@@ -351,24 +358,22 @@ export const guestStapsh = setup({
     dropPending: assign({ pending: null }),
     replyOk: emit({ type: 'wire', stream: 'stdout', bytes: utf8('OK\n') }),
     replyOkDebug: enqueueActions(({ context, enqueue }) => {
-      if (context.verbose > 0) enqueue.emit({ type: 'wire', stream: 'stderr', bytes: debugBytes('reply: OK') });
-      if (!context.features.draft) enqueue.emit({ type: 'wire', stream: 'stdout', bytes: utf8('OK\n') });
+      for (const e of replyEvents(context, 'OK')) enqueue.emit(e);
     }),
     replyTruncatedFile: enqueueActions(({ context, enqueue }) => {
       // SystemTap's guest reads the payload only of a file it accepted: EOF inside a refused
       // one's (which ours reads and drops) is no news to a host.
-      if (context.features.draft || context.pending?.name == null) return;
-      if (context.verbose > 0) enqueue.emit({ type: 'wire', stream: 'stderr', bytes: debugBytes('reply: ERROR: Reached EOF while reading file data') });
-      enqueue.emit({ type: 'wire', stream: 'stdout', bytes: utf8('ERROR: Reached EOF while reading file data\n') });
+      if (context.pending?.name == null) return;
+      for (const e of replyEvents(context, 'ERROR: Reached EOF while reading file data')) enqueue.emit(e);
     }),
     replyCantOpen: enqueueActions(({ context, enqueue }) => {
       const text = `ERROR: Can't open file "${context.pending?.name ?? ''}" for writing`;
-      if (!context.features.draft) enqueue.emit({ type: 'wire', stream: 'stdout', bytes: utf8(`${text}\n`) });
+      for (const e of replyEvents(context, text, false)) enqueue.emit(e);
     }),
     replySpawnFailed: enqueueActions(({ context, event, enqueue }) => {
       if (event.type !== 'CHILD.FAILED') return;
       const text = `ERROR: Can't execute ${context.argv?.[0] ?? ''} (${event.reason})`;
-      if (!context.features.draft) enqueue.emit({ type: 'wire', stream: 'stdout', bytes: utf8(`${text}\n`) });
+      for (const e of replyEvents(context, text, false)) enqueue.emit(e);
       enqueue.assign({ argv: null });
     }),
     announceSpawn: enqueueActions(({ context, event, enqueue }) => {
@@ -397,12 +402,8 @@ export const guestStapsh = setup({
     announceQuit: enqueueActions(({ context, enqueue }) => {
       if (!context.dataMode) return;
       const status = context.statusWanted ? statusOfExit(context.exit) : null;
-      if (status !== null) {
-        if (context.verbose > 0) enqueue.emit({ type: 'wire', stream: 'stderr', bytes: debugBytes(`reply: ${statusText(status)}`) });
-        enqueue.emit({ type: 'wire', stream: 'stdout', bytes: utf8(`${statusText(status)}\n`) });
-      }
-      if (context.verbose > 0) enqueue.emit({ type: 'wire', stream: 'stderr', bytes: debugBytes('reply: quit') });
-      enqueue.emit({ type: 'wire', stream: 'stdout', bytes: utf8('quit\n') });
+      if (status !== null) for (const e of replyEvents(context, statusText(status))) enqueue.emit(e);
+      for (const e of replyEvents(context, 'quit')) enqueue.emit(e);
     }),
     endBy: assign({
       ending: ({ event }) => {

@@ -152,7 +152,6 @@ function helloOf(text: string): GuestHello {
   return { version: m[1]!, machine: m[2]!, kernelRelease: m[3]! };
 }
 
-/** Placeholder: the embedder provides how file bytes are written to the channel. */
 /** Sends a file through the input's `sendFile` (an embedder may provide this actor instead). */
 const sendFileFromInput = fromPromise<void, { spec: UploadSpec; send?: (spec: UploadSpec) => Promise<void> }>(async ({ input }) => {
   if (input.send === undefined) throw new Error('No file sender provided');
