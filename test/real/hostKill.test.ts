@@ -23,14 +23,14 @@
  *   the child and exits.
  */
 
-import { spawnSync } from 'node:child_process';
 import { chmodSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { connect, createServer } from 'node:net';
+import { connect } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { alive, eventually, killAll, spawnTracked, waitForListening, type Proc } from '../support/procs.js';
 import { inCi, scriptedBindir, strayWorkspaces } from '../support/realPeers.js';
+import { sshMissing, startPrivateSshd } from '../support/sshd.js';
 
 const REPO = resolve(import.meta.dirname, '../..');
 const OUR_STAPSH = join(REPO, 'bin', 'stapsh.js');
@@ -251,34 +251,6 @@ describe('the host is SIGKILLed while the module runs', () => {
 // ---------------------------------------------------------------------------
 // ssh: a throwaway sshd on 127.0.0.1, as test/real/ssh.test.ts starts it.
 
-const SSHD = '/usr/sbin/sshd';
-
-function sshMissing(): string[] {
-  const onPath = (cmd: string) => spawnSync('sh', ['-c', 'command -v "$0"', cmd], { stdio: 'ignore', timeout: 5_000 }).status === 0;
-  const missing: string[] = [];
-  if (!existsSync(SSHD)) missing.push(`${SSHD} (Debian package openssh-server)`);
-  if (!onPath('ssh')) missing.push('ssh (Debian package openssh-client)');
-  if (!onPath('ssh-keygen')) missing.push('ssh-keygen (Debian package openssh-client)');
-  if (process.getuid?.() !== 0) missing.push('root (the test sshd logs in as root)');
-  return missing;
-}
-
-function freePort(): Promise<number> {
-  return new Promise((res, rej) => {
-    const srv = createServer();
-    srv.once('error', rej);
-    srv.listen(0, '127.0.0.1', () => {
-      const { port } = srv.address() as { port: number };
-      srv.close(() => res(port));
-    });
-  });
-}
-
-function keygen(path: string): void {
-  const r = spawnSync('ssh-keygen', ['-q', '-N', '', '-t', 'ed25519', '-f', path], { stdio: 'pipe', timeout: 10_000 });
-  if (r.status !== 0) throw new Error(`ssh-keygen failed: ${String(r.stderr)}`);
-}
-
 /** sshd whose logins get PATH (a `stapsh` wrapper for our guest), TMPDIR and MARK_DIR of `c`; and an ssh_config for the client. */
 async function startSshd(c: Case): Promise<{ port: number; sshConfig: string }> {
   const home = join(dir, `sshd${seq}`);
@@ -287,45 +259,8 @@ async function startSshd(c: Case): Promise<{ port: number; sshConfig: string }> 
   chmodSync(dir, 0o755);
   writeFileSync(join(pathDir, 'stapsh'), `#!/bin/sh\nexec ${process.execPath} ${OUR_STAPSH} --bindir ${bindir} --grace ${GRACE_MS} "$@"\n`);
   chmodSync(join(pathDir, 'stapsh'), 0o755);
-  mkdirSync('/run/sshd', { recursive: true, mode: 0o755 });
-  const hostKey = join(home, 'host_key');
-  const clientKey = join(home, 'client_key');
-  keygen(hostKey);
-  keygen(clientKey);
-  writeFileSync(join(home, 'authorized_keys'), readFileSync(`${clientKey}.pub`));
-  const sshConfig = join(home, 'ssh_config');
-  writeFileSync(
-    sshConfig,
-    ['Host *', '  StrictHostKeyChecking no', '  UserKnownHostsFile /dev/null', `  IdentityFile ${clientKey}`, '  IdentitiesOnly yes', '  BatchMode yes', '  ConnectTimeout 10', '  LogLevel ERROR', ''].join('\n'),
-  );
-  for (let attempt = 1; ; attempt++) {
-    const port = await freePort();
-    const config = join(home, `sshd_config.${port}`);
-    writeFileSync(
-      config,
-      [
-        `Port ${port}`,
-        'ListenAddress 127.0.0.1',
-        `HostKey ${hostKey}`,
-        `PidFile ${join(home, 'sshd.pid')}`,
-        `AuthorizedKeysFile ${join(home, 'authorized_keys')}`,
-        'PermitRootLogin prohibit-password',
-        'PasswordAuthentication no',
-        'KbdInteractiveAuthentication no',
-        'StrictModes no',
-        'UsePAM no',
-        `SetEnv PATH=${pathDir}:/usr/bin:/bin TMPDIR=${c.tmp} MARK_DIR=${c.marks}`,
-        '',
-      ].join('\n'),
-    );
-    const proc = spawnTracked([SSHD, '-D', '-e', '-f', config]);
-    const listening = await Promise.race([
-      proc.waitFor('Server listening', 10_000, 'stderr').then(() => true),
-      proc.wait(10_000).then(() => false),
-    ]);
-    if (listening) return { port, sshConfig };
-    if (attempt >= 3 || !/Address already in use/.test(proc.stderr())) throw new Error(`sshd did not start: ${proc.stderr()}`);
-  }
+  const { port, sshConfig } = await startPrivateSshd(home, { PATH: `${pathDir}:/usr/bin:/bin`, TMPDIR: c.tmp, MARK_DIR: c.marks });
+  return { port, sshConfig };
 }
 
 /** Pids whose parent is `ppid`, with their command names. */

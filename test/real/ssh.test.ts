@@ -12,7 +12,6 @@
 
 import { spawnSync } from 'node:child_process';
 import { chmodSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { release as osRelease, tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
@@ -39,28 +38,15 @@ import {
 import type { Transport } from '../../transports/transport.js';
 import { alive, eventually, killAll, spawnTracked, type Proc } from '../support/procs.js';
 import { inCi } from '../support/realPeers.js';
+import { freePort, sshMissing, startPrivateSshd } from '../support/sshd.js';
 
 const REPO = resolve(import.meta.dirname, '../..');
 const OUR_STAPSH = join(REPO, 'bin', 'stapsh.js');
 const STAP_REMOTE = join(REPO, 'bin', 'stap-remote.js');
-const SSHD = '/usr/sbin/sshd';
 const MODULE = { name: 'stap_1234.ko', bytes: new Uint8Array([0x7f, 0x45, 0x4c, 0x46, 0, 1, 2, 3]) };
 
 // ---------------------------------------------------------------------------
 // Detection
-
-function onPath(cmd: string): boolean {
-  return spawnSync('sh', ['-c', 'command -v "$0"', cmd], { stdio: 'ignore', timeout: 5_000 }).status === 0;
-}
-
-function sshMissing(): string[] {
-  const missing: string[] = [];
-  if (!existsSync(SSHD)) missing.push(`${SSHD} (Debian package openssh-server)`);
-  if (!onPath('ssh')) missing.push('ssh (Debian package openssh-client)');
-  if (!onPath('ssh-keygen')) missing.push('ssh-keygen (Debian package openssh-client)');
-  if (process.getuid?.() !== 0) missing.push('root (the test sshd logs in as root)');
-  return missing;
-}
 
 /** describe for tests needing sshd: skipped locally when something is missing, one failing test in CI. */
 function describeSsh(name: string, body: () => void): void {
@@ -99,22 +85,6 @@ afterEach(async () => {
 });
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
-function keygen(path: string): void {
-  const r = spawnSync('ssh-keygen', ['-q', '-N', '', '-t', 'ed25519', '-f', path], { stdio: 'pipe', timeout: 10_000 });
-  if (r.status !== 0) throw new Error(`ssh-keygen failed: ${String(r.stderr)}`);
-}
-
-function freePort(): Promise<number> {
-  return new Promise((res, rej) => {
-    const s = createServer();
-    s.once('error', rej);
-    s.listen(0, '127.0.0.1', () => {
-      const { port } = s.address() as { port: number };
-      s.close(() => res(port));
-    });
-  });
-}
-
 interface Sshd {
   readonly port: number;
   readonly proc: Proc;
@@ -129,55 +99,10 @@ let seq = 0;
 /** Start sshd; the remote login's PATH is `pathDirs` (so `stapsh` is found there or not). */
 async function startSshd(pathDirs: readonly string[]): Promise<Sshd> {
   const home = join(dir, `sshd-${++seq}`);
-  mkdirSync(home);
   const tmp = join(home, 'tmp');
-  mkdirSync(tmp);
-  mkdirSync('/run/sshd', { recursive: true, mode: 0o755 });
-  const hostKey = join(home, 'host_key');
-  const clientKey = join(home, 'client_key');
-  keygen(hostKey);
-  keygen(clientKey);
-  writeFileSync(join(home, 'authorized_keys'), readFileSync(`${clientKey}.pub`));
-  const clientArgs = [
-    '-F', '/dev/null',
-    '-o', 'StrictHostKeyChecking=no',
-    '-o', 'UserKnownHostsFile=/dev/null',
-    '-o', `IdentityFile=${clientKey}`,
-    '-o', 'IdentitiesOnly=yes',
-    '-o', 'BatchMode=yes',
-    '-o', 'ConnectTimeout=10',
-    '-o', 'LogLevel=ERROR',
-  ];
-  for (let attempt = 1; ; attempt++) {
-    const port = await freePort();
-    const config = join(home, `sshd_config.${port}`);
-    writeFileSync(
-      config,
-      [
-        `Port ${port}`,
-        'ListenAddress 127.0.0.1',
-        `HostKey ${hostKey}`,
-        `PidFile ${join(home, 'sshd.pid')}`,
-        `AuthorizedKeysFile ${join(home, 'authorized_keys')}`,
-        'PermitRootLogin prohibit-password',
-        'PasswordAuthentication no',
-        'KbdInteractiveAuthentication no',
-        'StrictModes no',
-        'UsePAM no',
-        // scp (legacy mode) speaks SFTP since OpenSSH 9.0.
-        'Subsystem sftp internal-sftp',
-        `SetEnv PATH=${pathDirs.join(':')} TMPDIR=${tmp}`,
-        '',
-      ].join('\n'),
-    );
-    const proc = spawnTracked([SSHD, '-D', '-e', '-f', config]);
-    const listening = await Promise.race([
-      proc.waitFor('Server listening', 10_000, 'stderr').then(() => true),
-      proc.wait(10_000).then(() => false),
-    ]);
-    if (listening) return { port, proc, tmp, clientArgs };
-    if (attempt >= 3 || !/Address already in use/.test(proc.stderr())) throw new Error(`sshd did not start: ${proc.stderr()}`);
-  }
+  mkdirSync(tmp, { recursive: true });
+  const { port, proc, clientArgs } = await startPrivateSshd(home, { PATH: pathDirs.join(':'), TMPDIR: tmp });
+  return { port, proc, tmp, clientArgs };
 }
 
 /** A bindir with a scripted `staprun`, and a dir with a `stapsh` wrapper exec'ing our guest with that bindir. */
