@@ -315,6 +315,8 @@ describeSocat('virtio stand-in: our host and our guest', () => {
     await t.write(Buffer.from('stap 4.8 nonce=DeadSession1\nstap 4.8\noption data\n'));
     await t.close();
     await eventually(() => s.stats().buffered >= 60, 10_000, 'the dead session answered into the port');
+    // The hellos are in; give the OK to `option data` time to follow before the guest dies.
+    await sleep(300);
     dead.kill('SIGKILL');
     await dead.wait(5_000);
     const stale = s.stats().buffered;
