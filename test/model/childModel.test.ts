@@ -9,7 +9,7 @@
 
 import { describe, expect, it } from 'vitest';
 import { staprunChild } from '../../machines/staprunChild.js';
-import { coverage, coverageLine, generatePaths, visitedBy } from './graphModel.js';
+import { expectFullCoverage, generatePaths } from './graphModel.js';
 import { childSpec, describeChildEvent, replayChildPath } from './childModel.js';
 
 const generated = generatePaths(childSpec());
@@ -19,12 +19,7 @@ const UNREACHABLE: Record<string, string> = {};
 
 describe('staprunChild: model-based paths', () => {
   it('covers every state and every transition of the machine', () => {
-    const c = coverage(staprunChild, visitedBy(generated.paths));
-    console.log(`staprunChild: ${generated.paths.length} paths over ${generated.abstractStates} abstract states, ${generated.edges} edges`);
-    console.log(coverageLine('staprunChild', c));
-    expect(c.states.missing).toEqual([]);
-    expect(c.transitions.missing.filter((t) => !(t in UNREACHABLE))).toEqual([]);
-    expect(Object.keys(UNREACHABLE).filter((t) => c.transitions.covered.includes(t))).toEqual([]);
+    expectFullCoverage('staprunChild', staprunChild, [{ name: 'scripted process', ...generated }], UNREACHABLE);
   });
 
   it(`every path replays to the model's states, reports and signals (${generated.paths.length} paths)`, async () => {

@@ -22,6 +22,7 @@
 
 import { createEmptyActor, type AnyEventObject, type AnyStateMachine } from 'xstate';
 import { getAdjacencyMap, getShortestPaths, getStateNodes } from 'xstate/graph';
+import { expect } from 'vitest';
 import { mulberry32 } from '../../protocol/random.js';
 
 type AnySnapshot = any;
@@ -242,6 +243,35 @@ export function visitedBy<E>(paths: readonly ModelPath<E>[]): { states: Set<stri
       s.transitions.forEach((x) => transitions.add(x));
     }
   return { states, transitions };
+}
+
+/** One generated path set, as the model tests print it. */
+export interface PathGroup<E> {
+  readonly name: string;
+  readonly paths: readonly ModelPath<E>[];
+  readonly abstractStates: number;
+  readonly edges: number;
+}
+
+/**
+ * The coverage check every machine's model test makes: the groups' paths
+ * together visit every state and every transition but those declared
+ * unreachable (with a reason), and no declared one is in fact taken.
+ */
+export function expectFullCoverage<E>(name: string, machine: AnyStateMachine, groups: readonly PathGroup<E>[], unreachable: Readonly<Record<string, string>>): void {
+  const visited = { states: new Set<string>(), transitions: new Set<string>() };
+  for (const g of groups) {
+    const v = visitedBy(g.paths);
+    v.states.forEach((s) => visited.states.add(s));
+    v.transitions.forEach((t) => visited.transitions.add(t));
+    console.log(`${name} [${g.name}]: ${g.paths.length} paths over ${g.abstractStates} abstract states, ${g.edges} edges; ${coverageLine(name, coverage(machine, v))}`);
+  }
+  const c = coverage(machine, visited);
+  console.log(coverageLine(name, c));
+  expect(c.states.missing).toEqual([]);
+  expect(c.transitions.missing.filter((t) => !(t in unreachable))).toEqual([]);
+  // An "unreachable" transition that some path does take is a stale entry.
+  expect(Object.keys(unreachable).filter((t) => c.transitions.covered.includes(t))).toEqual([]);
 }
 
 export function coverageLine(name: string, c: Coverage): string {

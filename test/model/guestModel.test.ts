@@ -9,7 +9,7 @@
 
 import { describe, expect, it } from 'vitest';
 import { guestStapsh } from '../../machines/guestStapsh.js';
-import { coverage, coverageLine, generatePaths, visitedBy, type ModelPath } from './graphModel.js';
+import { expectFullCoverage, generatePaths, type ModelPath } from './graphModel.js';
 import { describeEvent, guestSpec, replayGuestPath, type GuestEnv, type GuestModelOptions } from './guestModel.js';
 
 const MODELS: { name: string; options: GuestModelOptions }[] = [
@@ -30,19 +30,7 @@ const label = (p: ModelPath<GuestEnv>) => p.events.map(describeEvent).join(' →
 
 describe('guestStapsh: model-based paths', () => {
   it('covers every state and every transition of the machine', () => {
-    const visited = { states: new Set<string>(), transitions: new Set<string>() };
-    for (const g of generated) {
-      const v = visitedBy(g.paths);
-      v.states.forEach((s) => visited.states.add(s));
-      v.transitions.forEach((t) => visited.transitions.add(t));
-      console.log(`guestStapsh [${g.name}]: ${g.paths.length} paths over ${g.abstractStates} abstract states, ${g.edges} edges; ${coverageLine('guestStapsh', coverage(guestStapsh, v))}`);
-    }
-    const c = coverage(guestStapsh, visited);
-    console.log(coverageLine('guestStapsh', c));
-    expect(c.states.missing).toEqual([]);
-    expect(c.transitions.missing.filter((t) => !(t in UNREACHABLE))).toEqual([]);
-    // An "unreachable" transition that some path does take is a stale entry.
-    expect(Object.keys(UNREACHABLE).filter((t) => c.transitions.covered.includes(t))).toEqual([]);
+    expectFullCoverage('guestStapsh', guestStapsh, generated, UNREACHABLE);
   });
 
   for (const g of generated) {

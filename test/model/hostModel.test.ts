@@ -10,7 +10,7 @@
 
 import { describe, expect, it } from 'vitest';
 import { hostSession } from '../../machines/hostSession.js';
-import { coverage, coverageLine, generatePaths, visitedBy } from './graphModel.js';
+import { expectFullCoverage, generatePaths } from './graphModel.js';
 import { describeHostEvent, HOST_INPUTS, hostSpec, replayHostPath } from './hostModel.js';
 
 const generated = Object.entries(HOST_INPUTS).map(([name, input]) => ({ name, input, ...generatePaths(hostSpec(input)) }));
@@ -20,18 +20,7 @@ const UNREACHABLE: Record<string, string> = {};
 
 describe('hostSession: model-based paths', () => {
   it('covers every state and every transition of the machine', () => {
-    const visited = { states: new Set<string>(), transitions: new Set<string>() };
-    for (const g of generated) {
-      const v = visitedBy(g.paths);
-      v.states.forEach((s) => visited.states.add(s));
-      v.transitions.forEach((t) => visited.transitions.add(t));
-      console.log(`hostSession [${g.name}]: ${g.paths.length} paths over ${g.abstractStates} abstract states, ${g.edges} edges; ${coverageLine('hostSession', coverage(hostSession, v))}`);
-    }
-    const c = coverage(hostSession, visited);
-    console.log(coverageLine('hostSession', c));
-    expect(c.states.missing).toEqual([]);
-    expect(c.transitions.missing.filter((t) => !(t in UNREACHABLE))).toEqual([]);
-    expect(Object.keys(UNREACHABLE).filter((t) => c.transitions.covered.includes(t))).toEqual([]);
+    expectFullCoverage('hostSession', hostSession, generated, UNREACHABLE);
   });
 
   for (const g of generated) {

@@ -106,6 +106,24 @@ function realGuest(port: string, extra: NodeJS.ProcessEnv = {}): Proc {
   );
 }
 
+/**
+ * A dead session: our guest on the port answers `commands` from a host that
+ * left before reading the replies, then dies (SIGKILL); the replies stay in
+ * the port for the next host. Waits for `minBytes` of them, then a little
+ * longer for the last (an `OK` follows the hellos), and returns how many.
+ */
+async function deadSession(s: VirtioStandin, commands: string, minBytes: number): Promise<number> {
+  const dead = ourGuest(s.port);
+  const t = await connect(s.socket);
+  await t.write(Buffer.from(commands));
+  await t.close();
+  await eventually(() => s.stats().buffered >= minBytes, 10_000, 'the dead session answered into the port');
+  await sleep(300);
+  dead.kill('SIGKILL');
+  await dead.wait(5_000);
+  return s.stats().buffered;
+}
+
 interface HostRun {
   readonly transport: Transport;
   readonly session: ReturnType<typeof startSession>;
@@ -310,16 +328,7 @@ describeSocat('virtio stand-in: our host and our guest', () => {
     // A dead session whose host left before reading the replies: a hello
     // with its token, a plain one (as SystemTap's host says it) and an OK,
     // kept in the port (the stand-in hands them to the next host to connect).
-    const dead = ourGuest(s.port);
-    const t = await connect(s.socket);
-    await t.write(Buffer.from('stap 4.8 nonce=DeadSession1\nstap 4.8\noption data\n'));
-    await t.close();
-    await eventually(() => s.stats().buffered >= 60, 10_000, 'the dead session answered into the port');
-    // The hellos are in; give the OK to `option data` time to follow before the guest dies.
-    await sleep(300);
-    dead.kill('SIGKILL');
-    await dead.wait(5_000);
-    const stale = s.stats().buffered;
+    const stale = await deadSession(s, 'stap 4.8 nonce=DeadSession1\nstap 4.8\noption data\n', 60);
 
     const guest = ourGuest(s.port, { TICKS: '2', STATUS: '5' });
     const run = await host(s.socket);
@@ -336,15 +345,7 @@ describeSocat('virtio stand-in: our host and our guest', () => {
   it('(g) libvirt: a stand-in stapvirt relays the port; stale plain hello skipped, the status is the child\'s, not stapvirt\'s', async () => {
     const s = await standin();
     // A dead session of SystemTap's host (no nonce) left a plain hello and an OK in the port.
-    const dead = ourGuest(s.port);
-    const t = await connect(s.socket);
-    await t.write(Buffer.from('stap 4.8\noption data\n'));
-    await t.close();
-    // Both replies (a hello of some 30 bytes, then OK): the buffer ends in "OK\n" once the second is in.
-    await eventually(() => s.stats().buffered >= 20, 10_000, 'the dead session answered into the port');
-    await sleep(300);
-    dead.kill('SIGKILL');
-    await dead.wait(5_000);
+    await deadSession(s, 'stap 4.8\noption data\n', 20);
 
     // stapvirt's job, as `stapvirt [-c URI] connect DOMAIN` does it: relay stdio to the VM's port.
     const stapvirt = join(dir, 'stapvirt');

@@ -214,6 +214,22 @@ export interface ScheduledGuest {
   readonly doneAt: number;
 }
 
+/** The guest machine whose file write, temp-dir removal (then `onRemoved`) and child are released by the scheduler. */
+function scheduledGuestMachine(s: fc.Scheduler, child: ScheduledChild, onRemoved: () => void): typeof guestStapsh {
+  return guestStapsh.provide({
+    actors: {
+      writeFile: fromPromise(async () => {
+        await released(s, 'file written');
+      }),
+      removeWorkspace: fromPromise(async () => {
+        await released(s, 'temp dir removed');
+        onRemoved();
+      }),
+      child: staprunChild.provide({ actors: { process: child.actor() } }),
+    },
+  });
+}
+
 export function startScheduledGuest(s: fc.Scheduler, setup: GuestRaceSetup): ScheduledGuest {
   const clock = new Clock();
   const child = new ScheduledChild(s, setup.hup, clock);
@@ -221,17 +237,8 @@ export function startScheduledGuest(s: fc.Scheduler, setup: GuestRaceSetup): Sch
   let closed = false;
   let removedAt = 0;
   let doneAt = 0;
-  const machine = guestStapsh.provide({
-    actors: {
-      writeFile: fromPromise(async () => {
-        await released(s, 'file written');
-      }),
-      removeWorkspace: fromPromise(async () => {
-        await released(s, 'temp dir removed');
-        if (BREAK !== 'no-remove') removedAt = clock.tick();
-      }),
-      child: staprunChild.provide({ actors: { process: child.actor() } }),
-    },
+  const machine = scheduledGuestMachine(s, child, () => {
+    if (BREAK !== 'no-remove') removedAt = clock.tick();
   });
   const actor = createActor(machine, {
     input: {
@@ -458,17 +465,8 @@ export function startScheduledSession(s: fc.Scheduler, setup: SessionRaceSetup):
   const child = new ScheduledChild(s, setup.hup, clock);
   let removed = false;
   const [hostEnd, guestEnd] = createMemoryPair({ names: ['memory:host', 'memory:guest'] });
-  const machine = guestStapsh.provide({
-    actors: {
-      writeFile: fromPromise(async () => {
-        await released(s, 'file written');
-      }),
-      removeWorkspace: fromPromise(async () => {
-        await released(s, 'temp dir removed');
-        removed = BREAK !== 'no-remove';
-      }),
-      child: staprunChild.provide({ actors: { process: child.actor() } }),
-    },
+  const machine = scheduledGuestMachine(s, child, () => {
+    removed = BREAK !== 'no-remove';
   });
   const guestDone = driveGuest(
     machine,
