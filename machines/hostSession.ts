@@ -6,7 +6,7 @@
  * emits the bytes to send; the transport and the decoder live outside.
  */
 
-import { and, assign, emit, enqueueActions, fromPromise, setup, type ActorRefFrom } from 'xstate';
+import { and, assign, emit, enqueueActions, fromPromise, not, setup, type ActorRefFrom } from 'xstate';
 import { utf8 } from '../protocol/bytes.js';
 import * as encode from '../protocol/encode.js';
 import { parseNonceWord, STATUS_OPTION, type ChildStatus } from '../protocol/extensions.js';
@@ -147,6 +147,11 @@ function helloVerdict(text: string, nonce: string | undefined): HelloVerdict {
   return token === nonce ? 'ours' : 'foreign';
 }
 
+/** The bytes of a held hello as it came (a glued stale fragment before it aside). */
+function candidateBytes(hello: GuestHello): number {
+  return `stapsh ${hello.version} ${hello.machine} ${hello.kernelRelease}\n`.length;
+}
+
 function helloOf(text: string): GuestHello {
   const m = HELLO.exec(text)!;
   return { version: m[1]!, machine: m[2]!, kernelRelease: m[3]! };
@@ -186,6 +191,9 @@ export const hostSession = setup({
       context.input.nonce !== undefined &&
       helloVerdict(event.text, context.input.nonce) === 'plain',
     holdsCandidate: ({ context }) => context.candidate !== null,
+    /** A line after a held plain hello that is neither ours nor another plain hello. */
+    followsCandidate: ({ context, event }) =>
+      event.type === 'GUEST.LINE' && context.candidate !== null && helloVerdict(event.text, context.input.nonce) !== 'ours',
     isInterrupted: ({ context }) => context.interrupted,
     isStatusOption: ({ context }) => context.options[0] === STATUS_OPTION,
     isOk: ({ event }) => event.type === 'GUEST.LINE' && event.text === 'OK',
@@ -211,6 +219,11 @@ export const hostSession = setup({
     }),
     holdCandidate: assign({
       candidate: ({ event }) => (event.type === 'GUEST.LINE' ? helloOf(event.text) : null),
+    }),
+    /** The held hello was a dead session's: it counts as stale bytes too. */
+    dropCandidate: assign({
+      staleBytes: ({ context }) => context.staleBytes + (context.candidate === null ? 0 : candidateBytes(context.candidate)),
+      candidate: null,
     }),
     markInterrupted: assign({ interrupted: true }),
     markStarted: assign({ started: true }),
@@ -341,10 +354,18 @@ export const hostSession = setup({
          * A plain hello is held: SystemTap's guest says nothing after it, a
          * dead session's is followed by more; each later plain hello
          * replaces it and restarts the wait (only this state re-enters).
+         * Any other line after it (an OK, a foreign hello, output) proves it
+         * stale: it is dropped, not left to win the wait when our guest is
+         * slow to start.
          */
         settling: {
           after: { settle: { target: '#hostSession.options', actions: 'recordHello' } },
-          on: { 'GUEST.LINE': { guard: 'holdsPlainHello', target: 'settling', reenter: true, actions: 'holdCandidate' } },
+          on: {
+            'GUEST.LINE': [
+              { guard: 'holdsPlainHello', target: 'settling', reenter: true, actions: 'holdCandidate' },
+              { guard: and(['followsCandidate', not('tooMuchStale')]), target: 'waiting', actions: ['dropCandidate', 'countStale'] },
+            ],
+          },
         },
       },
     },

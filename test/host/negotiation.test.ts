@@ -110,6 +110,21 @@ describe('the hello nonce on a port full of a dead session', () => {
     expect(r.host.ok && r.host.status).toEqual({ kind: 'exited', code: 3 });
   });
 
+  it('a stale plain hello followed by more lines is dropped, however long our guest takes to answer', async () => {
+    // A dead session of SystemTap's host left a plain hello and an OK; our
+    // guest answers only after 10× the settle time (a slow start in CI).
+    const r = await runMemorySession({
+      helloSettleMs: 20,
+      replyTimeoutMs: 2_000,
+      guestToHost: { noEof: true, stale: utf8('stapsh 4.8 x86_64 old\nOK\n'), delayMs: 200 },
+      child: { start: [['stdout', 'out\n']], exitCode: 5 },
+    });
+    expect(r.host.ok, r.host.ok ? '' : r.host.error).toBe(true);
+    expect(r.host.ok && r.host.extensions).toEqual({ status: true, nonce: true });
+    expect(r.host.ok && r.host.status).toEqual({ kind: 'exited', code: 5 });
+    expect(latin1(r.stdout)).toBe('out\n');
+  });
+
   it('with SystemTap\'s guest, the last plain hello is taken after the settle time (the fallback)', async () => {
     const { r } = await pairing('4.8', '4.8', 'virtio', true, false, { kind: 'code', code: 0 });
     expect(r.host.ok).toBe(true);
