@@ -118,7 +118,11 @@ async function deadSession(s: VirtioStandin, commands: string, minBytes: number)
   await t.write(Buffer.from(commands));
   await t.close();
   await eventually(() => s.stats().buffered >= minBytes, 10_000, 'the dead session answered into the port');
-  await sleep(300);
+  // Then until nothing more comes for 300 ms (the OK after the hellos), however loaded the machine.
+  for (let last = -1, end = Date.now() + 10_000; s.stats().buffered !== last && Date.now() < end; ) {
+    last = s.stats().buffered;
+    await sleep(300);
+  }
   dead.kill('SIGKILL');
   await dead.wait(5_000);
   return s.stats().buffered;
