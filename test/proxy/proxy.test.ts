@@ -11,7 +11,8 @@ import { createTrace, type Trace } from '../../agents/trace/recorder.js';
 import type { TraceEvent } from '../../agents/trace/format.js';
 import { connectUnix } from '../../transports/unixSocket.js';
 import type { Transport } from '../../transports/transport.js';
-import { eventually, killAll, spawnTracked, waitForPath } from '../support/procs.js';
+import { eventually, killAll, spawnTracked } from '../support/procs.js';
+import { waitForUnixListener } from '../support/realPeers.js';
 
 const PROXY_BIN = resolve(import.meta.dirname, '../../bin/stapsh-proxy.js');
 let dir: string;
@@ -255,7 +256,7 @@ describe('stapsh-proxy CLI', () => {
     const sock = join(dir, 'cli.sock');
     const traceFile = join(dir, 'cli.jsonl');
     const proc = spawnTracked([process.execPath, PROXY_BIN, '--listen', `unix:${sock}`, '--connect', `unix:${guest.path}`, '--trace', traceFile]);
-    await waitForPath(sock);
+    await waitForUnixListener(sock);
     const client = await connectUnix(sock);
     const reading = readAll(client);
     await client.write(bytes('stap 4.8\n'));

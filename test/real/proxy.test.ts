@@ -11,8 +11,8 @@ import { join, resolve } from 'node:path';
 import { afterEach, expect } from 'vitest';
 import { startSession, type OutputChunk } from '../../agents/host/session.js';
 import { connectUnix } from '../../transports/unixSocket.js';
-import { alive, eventually, killAll, spawnTracked, waitForPath, type Proc } from '../support/procs.js';
-import { describeReal, fakeKernelTree, itReal, REAL_STAPSH, runRealStap, socatUnixListen, trackedTempDir, withScriptedChild, type SocatListener } from '../support/realPeers.js';
+import { alive, eventually, killAll, spawnTracked, type Proc } from '../support/procs.js';
+import { describeReal, fakeKernelTree, itReal, REAL_STAPSH, runRealStap, socatUnixListen, trackedTempDir, waitForUnixListener, withScriptedChild, type SocatListener } from '../support/realPeers.js';
 
 const PROXY = resolve(import.meta.dirname, '../../bin/stapsh-proxy.js');
 
@@ -53,7 +53,7 @@ async function setup(childScript: string, toxics: string[]): Promise<{ dir: stri
     '-v',
     ...toxics.flatMap((t) => ['--toxic', t]),
   ]);
-  await waitForPath(proxySock);
+  await waitForUnixListener(proxySock);
   return { dir, guest, proxy, proxySock, traceFile };
 }
 
@@ -165,7 +165,7 @@ describeReal('real stap 4.8 ⇄ stapsh-proxy ⇄ SystemTap stapsh 4.8', () => {
     const proxySock = join(dir, 'proxy.sock');
     const traceFile = join(dir, 'proxy.jsonl');
     const proxy = withScriptedChild(QUICK_CHILD, [process.execPath, PROXY, '--listen', `unix:${proxySock}`, '--connect-cmd', REAL_STAPSH, '--trace', traceFile]);
-    await waitForPath(proxySock);
+    await waitForUnixListener(proxySock);
     const r = await runRealStap({ remote: `unix:${proxySock}`, kernelTree: fakeKernelTree(dir), timeoutMs: 40_000 }).result;
     expect(r.stdout, r.stderr + proxy.stderr()).toBe(EXPECTED);
     expect(r.stderr).toContain('child stderr\n');

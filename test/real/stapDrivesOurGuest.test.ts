@@ -10,7 +10,7 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { afterAll, afterEach, beforeAll, expect } from 'vitest';
 import { alive, eventually, killAll, spawnTracked, waitForListening, waitForPath, type Proc } from '../support/procs.js';
-import { describeReal, fakeKernelTree, itReal, REAL_STAP, scriptedBindir, strayWorkspaces } from '../support/realPeers.js';
+import { describeReal, fakeKernelTree, itReal, REAL_STAP, scriptedBindir, strayWorkspaces, waitForUnixListener } from '../support/realPeers.js';
 
 const OUR_STAPSH = resolve(import.meta.dirname, '../../bin/stapsh.js');
 const SCRIPT = 'probe begin { printf("hi\\n"); exit() }';
@@ -104,9 +104,8 @@ describeReal('real stap 4.8 drives our stapsh', () => {
     // socat: the pty is the guest's "virtio port"; stap connects to the socket side.
     spawnTracked(['socat', `PTY,link=${port},raw,echo=0`, `UNIX-LISTEN:${sock}`]);
     await waitForPath(port);
-    // socat without fork accepts once: don't probe it; give listen() a moment after bind().
-    await waitForPath(sock);
-    await new Promise((r) => setTimeout(r, 100));
+    // socat without fork accepts once: don't probe it by connecting.
+    await waitForUnixListener(sock);
     const guest = spawnTracked([process.execPath, OUR_STAPSH, '-l', port, '--bindir', bindir], {
       env: guestEnv({ TICKS: '2', STATUS: '0' }),
     });

@@ -409,6 +409,29 @@ export async function eventually(check: () => boolean, timeoutMs = 5_000, what =
   }
 }
 
+/**
+ * Is something listening on the unix socket at `path`? Read from
+ * /proc/net/unix (flag __SO_ACCEPTCON), not by connecting: a probe
+ * connection would be a session to a `socat …,fork` or a proxy, and the file
+ * alone appears at bind(), a moment before listen() (a connect in between
+ * is refused, which a loaded machine does hit).
+ */
+export function unixListening(path: string): boolean {
+  const ACCEPTCON = 0x10000;
+  return readFileSync('/proc/net/unix', 'utf8')
+    .split('\n')
+    .slice(1)
+    .some((line) => {
+      const f = line.trim().split(/\s+/);
+      return f.length >= 8 && f.slice(7).join(' ') === path && (parseInt(f[3]!, 16) & ACCEPTCON) !== 0;
+    });
+}
+
+/** Wait (bounded) until a listener accepts on the unix socket at `path`, without connecting. */
+export function waitForUnixListener(path: string, timeoutMs = 5_000): Promise<void> {
+  return eventually(() => unixListening(path), timeoutMs, `a listener on ${path}`);
+}
+
 // ---------------------------------------------------------------------------
 // Scripted child
 
@@ -654,8 +677,8 @@ export async function socatUnixListen(
     tempDirs.delete(dir);
   };
   try {
-    await eventually(() => existsSync(sockPath) || proc.exited() !== undefined, timeoutMs, `socket ${sockPath}`);
-    if (!existsSync(sockPath)) throw new Error(`socat exited before listening: ${proc.stderr()}`);
+    await eventually(() => unixListening(sockPath) || proc.exited() !== undefined, timeoutMs, `a listener on ${sockPath}`);
+    if (!unixListening(sockPath)) throw new Error(`socat exited before listening: ${proc.stderr()}`);
   } catch (e) {
     await close();
     throw e;
