@@ -13,19 +13,7 @@ import { tap } from 'rxjs';
 import { ioFromTransports, runGuestSession, type GuestIo, type GuestSessionOptions } from '../guest/session.js';
 import { createTrace, recordGuestActor, traceSink } from '../trace/recorder.js';
 import { parseStapshArgs, type StapshOptions } from './options.js';
-
-/**
- * Signals that end a session cleanly (child hung up, temp dir removed).
- * SIGUSR1/SIGUSR2 kill SystemTap's guest; Node would instead open its
- * inspector on SIGUSR1, a debugger port into a root process: a listener
- * keeps it shut (see `guardInspector`).
- */
-const TERMINATING = ['SIGHUP', 'SIGINT', 'SIGTERM', 'SIGPIPE', 'SIGUSR1', 'SIGUSR2'] as const;
-
-/** Installed for the guest's whole life: with any SIGUSR1 listener, Node never opens its inspector. */
-function guardInspector(): void {
-  if (process.listenerCount('SIGUSR1') === 0) process.on('SIGUSR1', () => undefined);
-}
+import { forwardSignals, guardInspector, sessionSignals } from './signals.js';
 
 function sessionOptions(o: StapshOptions, listening: boolean, onActor?: (a: GuestActor) => void): GuestSessionOptions {
   return {
@@ -71,54 +59,31 @@ function guestTracing(path: string | null, maxBytes: number): GuestTracing {
   };
 }
 
-/** Forward terminating signals to the running session(s) instead of dying. */
-function forwardSignals(onSignal: (signal: string) => void): () => void {
-  const handlers = TERMINATING.map((signal) => {
-    const h = () => onSignal(signal);
-    process.on(signal, h);
-    return [signal, h] as const;
-  });
-  return () => handlers.forEach(([s, h]) => process.off(s, h));
-}
-
 async function serveStdio(o: StapshOptions): Promise<number> {
   const main = fromFds(0, 1, { name: 'stdio' });
   const err = fromFds(null, 2, { name: 'stderr' });
-  let actor: GuestActor | null = null;
-  const pending: string[] = [];
-  const stop = forwardSignals((signal) => (actor ? actor.send({ type: 'SIGNAL', signal }) : pending.push(signal)));
+  const signals = sessionSignals();
   try {
     const tracing = guestTracing(o.trace, o.traceMaxBytes);
-    const out = await runGuestSession(
-      ...tracing.wrap(
-        ioFromTransports(main, err),
-        sessionOptions(o, false, (a) => {
-          actor = a;
-          for (const signal of pending.splice(0)) a.send({ type: 'SIGNAL', signal });
-        }),
-        'stdio',
-        false,
-      ),
-    );
+    const out = await runGuestSession(...tracing.wrap(ioFromTransports(main, err), sessionOptions(o, false, signals.attach), 'stdio', false));
     tracing.close();
     return out.exitCode;
   } finally {
-    stop();
+    signals.stop();
     await Promise.allSettled([main.close(), err.close()]);
   }
 }
 
 async function servePort(o: StapshOptions, path: string): Promise<number> {
   const port = await openCharDevice(path);
-  let actor: GuestActor | null = null;
-  const stop = forwardSignals((signal) => actor?.send({ type: 'SIGNAL', signal }));
+  const signals = sessionSignals();
   try {
     const tracing = guestTracing(o.trace, o.traceMaxBytes);
-    const out = await runGuestSession(...tracing.wrap(ioFromTransports(port), sessionOptions(o, true, (a) => (actor = a)), path, true));
+    const out = await runGuestSession(...tracing.wrap(ioFromTransports(port), sessionOptions(o, true, signals.attach), path, true));
     tracing.close();
     return out.exitCode;
   } finally {
-    stop();
+    signals.stop();
     await port.close();
   }
 }
