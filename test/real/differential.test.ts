@@ -51,7 +51,14 @@ async function run(guest: 'real' | 'ours', steps: readonly Step[]): Promise<Step
   const result = await runSteps(
     ['unshare', '-m', 'sh', '-c', 'mount --bind "$0" /usr/bin/staprun && exec "$@"', childPath, ...argv],
     steps,
-    { env: { ...process.env, TMPDIR: tmp }, timeoutMs: 20_000 },
+    {
+      env: { ...process.env, TMPDIR: tmp },
+      timeoutMs: 30_000,
+      // Both guests make their temp dir first, then read: no fixed startup guess.
+      ready: () => readdirSync(tmp).some((n) => n.startsWith('stapsh.')),
+      // Replies are told apart by quiet time; CI's machine may be loaded.
+      quietMs: process.env.CI ? 250 : 150,
+    },
   );
   return { ...result, leftovers: readdirSync(tmp) };
 }

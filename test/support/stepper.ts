@@ -41,6 +41,14 @@ export interface StepperOptions {
    * push the first reply into the second step.
    */
   readonly startupMs?: number;
+  /**
+   * Instead of the fixed startup time: the program is ready to read once
+   * this holds (polled, within `timeoutMs`), e.g. its temp dir exists.
+   * A loaded machine can take seconds to start Node.
+   */
+  readonly ready?: () => boolean;
+  /** Default quiet time of a step (ms). */
+  readonly quietMs?: number;
 }
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
@@ -70,14 +78,20 @@ export async function runSteps(argv: readonly string[], steps: readonly Step[], 
   void exited.then(() => (done = true));
   const deadline = Date.now() + (options.timeoutMs ?? 20_000);
   const results: StepResult[] = [];
-  await sleep(options.startupMs ?? 1000);
+  if (options.ready === undefined) await sleep(options.startupMs ?? 1000);
+  else {
+    while (!options.ready() && !done) {
+      if (Date.now() > deadline) throw new Error(`${argv.join(' ')} not ready within the bound`);
+      await sleep(10);
+    }
+  }
   try {
     for (const step of steps) {
       const before = { out: stdout.length, err: stderr.length };
       if (step.send !== undefined && !done) child.stdin!.write(Buffer.from(step.send, 'latin1'));
       if (step.eof) child.stdin!.end();
       if (step.signal && !done) child.kill(step.signal);
-      const quiet = step.quietMs ?? 150;
+      const quiet = step.quietMs ?? options.quietMs ?? 150;
       lastOutput = Date.now();
       while (!done && Date.now() - lastOutput < quiet && Date.now() < deadline) await sleep(10);
       results.push({ sent: step.send ?? '', stdout: stdout.slice(before.out), stderr: stderr.slice(before.err) });
