@@ -11,6 +11,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { ioFromTransports, runGuestSession } from '../../agents/guest/session.js';
 import { sessionSignals, TERMINATING } from '../../agents/stapsh/signals.js';
 import { createMemoryPair } from '../../transports/memory.js';
+import { within } from '../support/realPeers.js';
 
 const dirs: string[] = [];
 afterEach(() => dirs.splice(0).forEach((d) => rmSync(d, { recursive: true, force: true })));
@@ -19,11 +20,7 @@ afterEach(() => dirs.splice(0).forEach((d) => rmSync(d, { recursive: true, force
 async function raise(signal: NodeJS.Signals): Promise<void> {
   const delivered = new Promise<void>((resolve) => process.once(signal, () => resolve()));
   process.kill(process.pid, signal);
-  await Promise.race([delivered, new Promise((_, reject) => setTimeout(() => reject(new Error(`${signal} not delivered within 2 s`)), 2_000))]);
-}
-
-function within<T>(p: Promise<T>, ms: number, what: string): Promise<T> {
-  return Promise.race([p, new Promise<T>((_, reject) => setTimeout(() => reject(new Error(`${what} not within ${ms} ms`)), ms))]);
+  await within(delivered, 2_000, `${signal} delivered`);
 }
 
 describe('stapsh session signals', () => {

@@ -21,7 +21,7 @@ import { parseRemote } from '../../protocol/remoteUri.js';
 import { connectRemote, type ConnectOptions } from '../../agents/host/connect.js';
 import { startSession, type HostSessionHandle, type OutputChunk } from '../../agents/host/session.js';
 import { eventually } from '../support/procs.js';
-import { describeReal, itReal, REAL_STAPSH, scriptedBindir, strayWorkspaces } from '../support/realPeers.js';
+import { describeReal, itReal, REAL_STAPSH, scriptedBindir, strayWorkspaces, within } from '../support/realPeers.js';
 
 const MODULE = { name: 'stap_1234.ko', bytes: new Uint8Array([0x7f, 0x45, 0x4c, 0x46, 0, 1, 2, 3]) };
 const URI = 'stapsh:';
@@ -63,16 +63,6 @@ function script(name: string, text: string): string {
   return path;
 }
 
-function bounded<T>(p: Promise<T>, ms: number, what: string): Promise<T> {
-  return new Promise<T>((res, rej) => {
-    const t = setTimeout(() => rej(new Error(`${what}: not within ${ms} ms`)), ms);
-    p.then(
-      (v) => (clearTimeout(t), res(v)),
-      (e: unknown) => (clearTimeout(t), rej(e instanceof Error ? e : new Error(String(e)))),
-    );
-  });
-}
-
 async function open(options: ConnectOptions) {
   const parsed = parseRemote(URI);
   if (!parsed.ok) throw new Error(parsed.message);
@@ -91,7 +81,7 @@ async function open(options: ConnectOptions) {
 /** Run a whole session whose child prints and exits 3. */
 async function exits3(options: ConnectOptions) {
   const { session, text } = await open(options);
-  const result = await bounded(session.done, 20_000, 'session end');
+  const result = await within(session.done, 20_000, 'session end');
   return { result, stdout: text('stdout'), stderr: text('stderr') };
 }
 
@@ -101,7 +91,7 @@ async function interrupted(options: ConnectOptions, marker: string) {
   await eventually(() => text('stdout').includes('ready\n'), 10_000, 'the child printing ready');
   const asked = Date.now();
   session.interrupt();
-  const result = await bounded(session.done, 2_000, 'session end after interrupt');
+  const result = await within(session.done, 2_000, 'session end after interrupt');
   const ms = Date.now() - asked;
   await eventually(() => existsSync(marker), 2_000, 'the child recording SIGHUP');
   return { result, ms, marker: readFileSync(marker, 'utf8') };

@@ -19,7 +19,7 @@ import { connectUnix } from '../../transports/unixSocket.js';
 import type { Transport } from '../../transports/transport.js';
 import { concatBytes } from '../../protocol/bytes.js';
 import { alive, eventually, killAll, spawnTracked, type Proc } from '../support/procs.js';
-import { describeReal, fakeKernelTree, inCi, itReal, REAL_STAP, REAL_STAPSH, realPeers, scriptedBindir, strayWorkspaces } from '../support/realPeers.js';
+import { describeReal, fakeKernelTree, inCi, itReal, REAL_STAP, REAL_STAPSH, realPeers, scriptedBindir, strayWorkspaces, within } from '../support/realPeers.js';
 
 const OUR_STAPSH = resolve(import.meta.dirname, '../../bin/stapsh.js');
 const STANDIN_BIN = resolve(import.meta.dirname, '../../bin/virtio-standin.js');
@@ -156,11 +156,6 @@ async function host(sock: string, transport?: Transport, options: { wantData?: b
   const text = (stream: 'stdout' | 'stderr') =>
     Buffer.from(concatBytes(chunks.filter((c) => c.stream === stream).map((c) => c.bytes))).toString('latin1');
   return { transport: t, session, chunks, wire: () => wire, stdout: () => text('stdout'), stderr: () => text('stderr') };
-}
-
-/** Resolve `p` or reject after `ms`. */
-function within<T>(p: Promise<T>, ms: number, what: string): Promise<T> {
-  return Promise.race([p, sleep(ms).then(() => Promise.reject(new Error(`${what} not within ${ms} ms`)))]);
 }
 
 async function expectComplete(run: HostRun, ticks: number): Promise<void> {

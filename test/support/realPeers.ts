@@ -258,6 +258,11 @@ export interface SpawnGroupOptions {
   readonly cwd?: string;
 }
 
+/** Resolve or reject as `p` does, or reject after `ms` naming `what`. */
+export function within<T>(p: Promise<T>, ms: number, what: string): Promise<T> {
+  return bounded(p, ms, () => `${what} not within ${ms} ms`);
+}
+
 function bounded<T>(p: Promise<T>, ms: number, what: () => string): Promise<T> {
   return new Promise<T>((resolve, reject) => {
     const t = setTimeout(() => reject(new Error(what())), ms);
