@@ -1,4 +1,4 @@
-import { createTrace, traceSink } from '/work/main/dist/agents/trace/recorder.js';
+import { createTrace, traceSink } from '/work/main/dist/trace/recorder.js';
 const trace = createTrace();
 const sink = traceSink('/tmp/rec-bench.jsonl');
 let n = 0; trace.events$.subscribe((e) => { n++; sink.write(e); });

@@ -486,7 +486,7 @@ async function startRealListener(sock, stapRunScript) {
   if (realGuest) await stopProcess(realGuest);
 
   // The machines alone: host and guest machines over an in-memory pair, one session after another.
-  const { runMemorySession } = await import('../dist/agents/memory/session.js');
+  const { runMemorySession } = await import('../dist/memory/session.js');
   const nMem = quick ? 500 : 2000;
   const memChild = { start: [['stdout', 'hi\n']], exitCode: 0 };
   for (let i = 0; i < 50; i++) await within(runMemorySession({ child: memChild }), 10_000, 'warm-up in-memory session');
@@ -510,7 +510,7 @@ async function startRealListener(sock, stapRunScript) {
 
 // ---- 5. scale: concurrent in-memory sessions (the machines alone) --------
 {
-  const { runMemorySession } = await import('../dist/agents/memory/session.js');
+  const { runMemorySession } = await import('../dist/memory/session.js');
   const n = quick ? 200 : 1000;
   console.log(`## 5. scale: ${n} concurrent in-memory sessions in one process (host + guest machines, scripted child)`);
   globalThis.gc?.();

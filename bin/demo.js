@@ -1,5 +1,5 @@
 #!/usr/bin/env node
-import { main } from "../dist/agents/demo/main.js";
+import { main } from "../dist/cli/demo/main.js";
 import { launch } from "./launch.js";
 
 launch("stapflow demo", () => main());

@@ -1,5 +1,5 @@
 #!/usr/bin/env node
-import { main } from "../dist/agents/stap-remote/main.js";
+import { main } from "../dist/cli/stap-remote/main.js";
 import { launch } from "./launch.js";
 
 launch("stap-remote", main);

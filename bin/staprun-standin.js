@@ -1,4 +1,4 @@
 #!/usr/bin/env node
-import { runStandin } from '../dist/agents/standin/staprun.js';
+import { runStandin } from '../dist/standins/staprun.js';
 
 runStandin(process.argv.slice(2));

@@ -1,5 +1,5 @@
 #!/usr/bin/env node
-import { main } from "../dist/agents/stapsh/main.js";
+import { main } from "../dist/cli/stapsh/main.js";
 import { launch } from "./launch.js";
 
 launch("stapsh", main);

@@ -1,5 +1,5 @@
 #!/usr/bin/env node
-import { main } from "../dist/agents/virtio/standin.js";
+import { main } from "../dist/standins/virtio.js";
 import { launch } from "./launch.js";
 
 launch("virtio-standin", main);

@@ -3,9 +3,9 @@
 import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { CATALOGUE, selectScenarios, type GuestRun, type Scenario } from '../../agents/conformance/catalogue.js';
-import { CHILD_SCRIPT } from '../../agents/conformance/child.js';
-import { isQuirk, QUIRKS } from '../../agents/conformance/quirks.js';
+import { CATALOGUE, selectScenarios, type GuestRun, type Scenario } from '../../conformance/catalogue.js';
+import { CHILD_SCRIPT } from '../../conformance/child.js';
+import { isQuirk, QUIRKS } from '../../conformance/quirks.js';
 
 const HELLO = 'stapsh 4.8 x86_64 6.1.0\n';
 

@@ -1,8 +1,8 @@
 import { readdirSync, readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { diagramFiles, MACHINES } from '../../agents/diagrams/generate.js';
-import { dotToSvg, toDot } from '../../agents/diagrams/statechart.js';
+import { diagramFiles, MACHINES } from '../../cli/diagrams/generate.js';
+import { dotToSvg, toDot } from '../../cli/diagrams/statechart.js';
 
 const DIR = resolve(import.meta.dirname, '../../diagrams');
 

@@ -3,7 +3,7 @@ import { existsSync, lstatSync, mkdtempSync, readFileSync, rmSync, statSync, sym
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { createWorkspace } from '../../agents/guest/workspace.js';
+import { createWorkspace } from '../../guest/workspace.js';
 
 const parent = mkdtempSync(join(tmpdir(), 'stapflow-ws-'));
 afterAll(() => rmSync(parent, { recursive: true, force: true }));

@@ -5,7 +5,7 @@
 
 import { fc, test } from '@fast-check/vitest';
 import { describe, expect, it } from 'vitest';
-import { runMemorySession } from '../../agents/memory/session.js';
+import { runMemorySession } from '../../memory/session.js';
 import { concatBytes, latin1, utf8 } from '../../protocol/bytes.js';
 
 const runs = Number(process.env.FC_NUM_RUNS ?? 100);

@@ -7,9 +7,9 @@
  */
 import { fc, test } from '@fast-check/vitest';
 import { describe, expect, it } from 'vitest';
-import { runMemorySession } from '../../agents/memory/session.js';
-import type { TraceEvent } from '../../agents/trace/format.js';
-import { createTrace } from '../../agents/trace/recorder.js';
+import { runMemorySession } from '../../memory/session.js';
+import type { TraceEvent } from '../../trace/format.js';
+import { createTrace } from '../../trace/recorder.js';
 import { latin1, utf8 } from '../../protocol/bytes.js';
 import { featuresOf, RELEASES } from '../../protocol/releases.js';
 

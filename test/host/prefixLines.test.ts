@@ -1,7 +1,7 @@
 import { fc, test } from '@fast-check/vitest';
 import { describe, expect, it } from 'vitest';
 import { concatBytes, latin1, utf8 } from '../../protocol/bytes.js';
-import { prefixLines } from '../../agents/host/runner.js';
+import { prefixLines } from '../../host/runner.js';
 
 const runs = Number(process.env.FC_NUM_RUNS ?? 200);
 

@@ -18,7 +18,7 @@ import {
   splitCommandWords,
   stapshArgv,
   stapvirtArgv,
-} from '../../agents/host/connect.js';
+} from '../../host/connect.js';
 import { describeReal, itReal, runRealStap } from '../support/realPeers.js';
 
 const LONG_UNIX = `unix:/${'a'.repeat(107)}`;

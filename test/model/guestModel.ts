@@ -10,7 +10,7 @@
 import { createActor, fromCallback, fromPromise, type AnyEventObject } from 'xstate';
 import type { ChildExit, ProcessCommand, ProcessEvent, ProcessSpec } from '../../machines/childTypes.js';
 import { guestStapsh, type GuestInput } from '../../machines/guestStapsh.js';
-import { pumpInto, type GuestPump } from '../../machines/guestPump.js';
+import { pumpInto, type GuestPump } from '../../guest/pump.js';
 import { staprunChild } from '../../machines/staprunChild.js';
 import { utf8 } from '../../protocol/bytes.js';
 import type { ModelPath, ModelSpec } from './graphModel.js';

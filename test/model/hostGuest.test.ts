@@ -13,8 +13,8 @@
 
 import { describe, expect, it } from 'vitest';
 import type { AnyEventObject, InspectionEvent } from 'xstate';
-import { runMemorySession, type MemorySessionOptions } from '../../agents/memory/session.js';
-import { createTrace, type Trace } from '../../agents/trace/recorder.js';
+import { runMemorySession, type MemorySessionOptions } from '../../memory/session.js';
+import { createTrace, type Trace } from '../../trace/recorder.js';
 import { hostSession } from '../../machines/hostSession.js';
 import { coverage, coverageLine, describeEmitted, transitionKey, walk } from './graphModel.js';
 import { hostSpec } from './hostModel.js';

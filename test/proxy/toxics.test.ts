@@ -9,7 +9,7 @@ import {
   planConnection,
   ToxicSpecError,
   type Toxic,
-} from '../../agents/proxy/toxics.js';
+} from '../../proxy/toxics.js';
 
 const concat = (parts: readonly Uint8Array[]) => Buffer.concat(parts.map((p) => Buffer.from(p.buffer, p.byteOffset, p.byteLength)));
 const chunksArb = fc.array(fc.uint8Array({ minLength: 0, maxLength: 300 }), { maxLength: 20 });

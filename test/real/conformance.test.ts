@@ -9,9 +9,9 @@ import { execFile } from 'node:child_process';
 import { chmodSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { CATALOGUE } from '../../agents/conformance/catalogue.js';
-import { CHILD_SCRIPT } from '../../agents/conformance/child.js';
-import { QUIRKS } from '../../agents/conformance/quirks.js';
+import { CATALOGUE } from '../../conformance/catalogue.js';
+import { CHILD_SCRIPT } from '../../conformance/child.js';
+import { QUIRKS } from '../../conformance/quirks.js';
 import { cleanupRealPeers, describeReal, itReal, REAL_STAPSH, scriptedBindir, trackedTempDir } from '../support/realPeers.js';
 
 const ROOT = resolve(import.meta.dirname, '../..');

@@ -3,7 +3,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { connect } from '../../agents/host/connect-uri.js';
+import { connect } from '../../host/connect-uri.js';
 import { latin1, concatBytes } from '../../protocol/bytes.js';
 import { killAll, spawnTracked, waitForListening } from '../support/procs.js';
 import { scriptedBindir } from '../support/realPeers.js';

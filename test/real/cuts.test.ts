@@ -12,9 +12,9 @@ import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync }
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startSession } from '../../agents/host/session.js';
-import { startProxy, type Proxy } from '../../agents/proxy/proxy.js';
-import { parseToxic } from '../../agents/proxy/toxics.js';
+import { startSession } from '../../host/session.js';
+import { startProxy, type Proxy } from '../../proxy/proxy.js';
+import { parseToxic } from '../../proxy/toxics.js';
 import { mulberry32 } from '../../protocol/random.js';
 import { connectUnix } from '../../transports/unixSocket.js';
 import { alive, eventually, killAll, spawnTracked, waitForListening } from '../support/procs.js';

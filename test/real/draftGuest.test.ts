@@ -3,7 +3,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { startSession } from '../../agents/host/session.js';
+import { startSession } from '../../host/session.js';
 import { spawnProcess } from '../../transports/processTransport.js';
 import { killAll, spawnTracked } from '../support/procs.js';
 import { scriptedBindir, strayWorkspaces } from '../support/realPeers.js';

@@ -21,7 +21,7 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { WebSocket } from 'ws';
-import { startVirtioStandin, type VirtioStandin } from '../../agents/virtio/standin.js';
+import { startVirtioStandin, type VirtioStandin } from '../../standins/virtio.js';
 import { eventually, killAll, spawnTracked, waitForListening } from '../support/procs.js';
 import { scriptedBindir, strayWorkspaces } from '../support/realPeers.js';
 

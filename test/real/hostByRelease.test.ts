@@ -11,7 +11,7 @@ import { join, resolve } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { concatBytes, latin1 } from '../../protocol/bytes.js';
 import { RELEASES } from '../../protocol/releases.js';
-import { startSession, type OutputChunk } from '../../agents/host/session.js';
+import { startSession, type OutputChunk } from '../../host/session.js';
 import { spawnProcess } from '../../transports/processTransport.js';
 import { connectUnix } from '../../transports/unixSocket.js';
 import { killAll, spawnTracked, waitForListening } from '../support/procs.js';

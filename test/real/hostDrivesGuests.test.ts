@@ -11,7 +11,7 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { concatBytes } from '../../protocol/bytes.js';
-import { startSession, type OutputChunk } from '../../agents/host/session.js';
+import { startSession, type OutputChunk } from '../../host/session.js';
 import { connectUnix } from '../../transports/unixSocket.js';
 import { connectWhenListening, killAll, spawnTracked, waitForListening } from '../support/procs.js';
 import { describeReal, itReal, REAL_STAPSH, scriptedBindir } from '../support/realPeers.js';

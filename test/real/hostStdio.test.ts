@@ -18,8 +18,8 @@ import { join, resolve } from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { concatBytes } from '../../protocol/bytes.js';
 import { parseRemote } from '../../protocol/remoteUri.js';
-import { connectRemote, type ConnectOptions } from '../../agents/host/connect.js';
-import { startSession, type HostSessionHandle, type OutputChunk } from '../../agents/host/session.js';
+import { connectRemote, type ConnectOptions } from '../../host/connect.js';
+import { startSession, type HostSessionHandle, type OutputChunk } from '../../host/session.js';
 import { eventually } from '../support/procs.js';
 import { describeReal, itReal, REAL_STAPSH, scriptedBindir, strayWorkspaces, within } from '../support/realPeers.js';
 
@@ -126,7 +126,7 @@ describeReal('our host drives SystemTap stapsh 4.8 over stdio (stapsh:)', () => 
   });
 });
 
-const OUR_GUEST_BUILT = existsSync(resolve(import.meta.dirname, '../../dist/agents/stapsh/main.js'));
+const OUR_GUEST_BUILT = existsSync(resolve(import.meta.dirname, '../../dist/cli/stapsh/main.js'));
 
 describe('our host drives our own stapsh over stdio (stapsh:, default command)', () => {
   it.runIf(OUR_GUEST_BUILT)('output raw on stdout, stderr apart, exit status 3', async () => {

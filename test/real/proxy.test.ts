@@ -9,7 +9,7 @@
 import { readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { afterEach, expect } from 'vitest';
-import { startSession, type OutputChunk } from '../../agents/host/session.js';
+import { startSession, type OutputChunk } from '../../host/session.js';
 import { connectUnix } from '../../transports/unixSocket.js';
 import { alive, eventually, killAll, spawnTracked, type Proc } from '../support/procs.js';
 import { describeReal, fakeKernelTree, itReal, REAL_STAPSH, runRealStap, socatUnixListen, trackedTempDir, waitForUnixListener, withScriptedChild, type SocatListener } from '../support/realPeers.js';

@@ -5,7 +5,7 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { latin1, concatBytes } from '../../protocol/bytes.js';
-import { runOnRemotes, type RemoteOutput } from '../../agents/host/runner.js';
+import { runOnRemotes, type RemoteOutput } from '../../host/runner.js';
 import { connectUnix } from '../../transports/unixSocket.js';
 import { killAll, spawnTracked, waitForListening } from '../support/procs.js';
 import { scriptedBindir } from '../support/realPeers.js';

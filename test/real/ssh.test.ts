@@ -15,8 +15,8 @@ import { chmodSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSyn
 import { release as osRelease, tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { startSession, type OutputChunk } from '../../agents/host/session.js';
-import { runOnRemotes, type RemoteOutput } from '../../agents/host/runner.js';
+import { startSession, type OutputChunk } from '../../host/session.js';
+import { runOnRemotes, type RemoteOutput } from '../../host/runner.js';
 import {
   LEGACY_RELEASE,
   legacyRunCommand,
@@ -24,7 +24,7 @@ import {
   remoteQuote,
   SshLegacyRemote,
   startSshLegacySession,
-} from '../../agents/host/sshLegacy.js';
+} from '../../host/sshLegacy.js';
 import { concatBytes } from '../../protocol/bytes.js';
 import { ProcessTransport } from '../../transports/processTransport.js';
 import {

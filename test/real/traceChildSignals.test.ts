@@ -7,8 +7,8 @@ import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { parseTraceLine, type TraceEvent } from '../../agents/trace/format.js';
-import { renderText } from '../../agents/trace/render.js';
+import { parseTraceLine, type TraceEvent } from '../../trace/format.js';
+import { renderText } from '../../trace/render.js';
 import { killAll, spawnTracked } from '../support/procs.js';
 import { scriptedBindir } from '../support/realPeers.js';
 

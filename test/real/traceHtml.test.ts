@@ -5,8 +5,8 @@ import { join, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import type { Browser } from 'playwright-core';
 import { afterAll, beforeAll, expect, it } from 'vitest';
-import { renderHtml } from '../../agents/trace/html.js';
-import { readAnyTrace } from '../../agents/trace/render.js';
+import { renderHtml } from '../../trace/html.js';
+import { readAnyTrace } from '../../trace/render.js';
 import { describeChromium, launchChromium } from '../support/chromium.js';
 
 const root = resolve(import.meta.dirname, '../..');

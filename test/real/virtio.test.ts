@@ -1,6 +1,6 @@
 /**
  * virtio-serial, as it really behaves, with the stand-in
- * (`agents/virtio/standin.ts`): a pty for the guest (`stapsh -l PORT`), a
+ * (`standins/virtio.ts`): a pty for the guest (`stapsh -l PORT`), a
  * unix socket for the host. The port outlives both ends, the host never sees
  * EOF, stale bytes stay in the port both ways. Our `-l` guest serves one
  * session and exits; tests restart it as systemd's `Restart=always` would.
@@ -10,10 +10,10 @@ import { chmodSync, mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync }
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { startSession, type OutputChunk } from '../../agents/host/session.js';
-import { connectRemote } from '../../agents/host/connect.js';
+import { startSession, type OutputChunk } from '../../host/session.js';
+import { connectRemote } from '../../host/connect.js';
 import { parseRemote } from '../../protocol/remoteUri.js';
-import { startVirtioStandin, type VirtioStandin } from '../../agents/virtio/standin.js';
+import { startVirtioStandin, type VirtioStandin } from '../../standins/virtio.js';
 import { openCharDevice, type CharDeviceTransport } from '../../transports/charDevice.js';
 import { connectUnix } from '../../transports/unixSocket.js';
 import type { Transport } from '../../transports/transport.js';

@@ -6,11 +6,11 @@
 import { createActor, fromPromise, toPromise } from 'xstate';
 import { concatBytes, latin1 } from '../../protocol/bytes.js';
 import type { ProcessSpec } from '../../machines/childTypes.js';
-import { scriptedProcess, type ChildScript } from '../../agents/memory/actors.js';
-export type { ChildScript } from '../../agents/memory/actors.js';
+import { scriptedProcess, type ChildScript } from '../../memory/actors.js';
+export type { ChildScript } from '../../memory/actors.js';
 import type { GuestLimits } from '../../machines/guestReplies.js';
 import { guestStapsh, type GuestOutput } from '../../machines/guestStapsh.js';
-import { pumpInto } from '../../machines/guestPump.js';
+import { pumpInto } from '../../guest/pump.js';
 import { staprunChild } from '../../machines/staprunChild.js';
 
 export interface MemoryGuestResult extends GuestOutput {

@@ -30,12 +30,12 @@ import { createActor, fromCallback, fromPromise, toPromise, type InspectionEvent
 import { concatBytes, latin1, utf8 } from '../../protocol/bytes.js';
 import { exitCodeOf, type ChildExit, type OutputStream, type ProcessCommand, type ProcessEvent, type ProcessSpec } from '../../machines/childTypes.js';
 import { guestStapsh, type GuestOutput } from '../../machines/guestStapsh.js';
-import { pumpInto } from '../../machines/guestPump.js';
+import { pumpInto } from '../../guest/pump.js';
 import { staprunChild } from '../../machines/staprunChild.js';
-import { driveGuest } from '../../machines/guestDriver.js';
+import { driveGuest } from '../../guest/driver.js';
 import { createMemoryPair } from '../../transports/memory.js';
-import { ioFromTransports } from '../../agents/guest/session.js';
-import { startSession, type SessionResult } from '../../agents/host/session.js';
+import { ioFromTransports } from '../../guest/session.js';
+import { startSession, type SessionResult } from '../../host/session.js';
 
 export const BREAK = process.env.RACES_BREAK ?? '';
 

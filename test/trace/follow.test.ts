@@ -4,7 +4,7 @@ import { appendFileSync, mkdtempSync, renameSync, rmSync, writeFileSync } from '
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { makeHeader, serializeTraceLine, type TraceEvent } from '../../agents/trace/format.js';
+import { makeHeader, serializeTraceLine, type TraceEvent } from '../../trace/format.js';
 
 const ROOT = resolve(import.meta.dirname, '../..');
 let dir: string;

@@ -12,7 +12,7 @@ import {
   TRACE_FORMAT_VERSION,
   TraceParseError,
   type TraceEvent,
-} from '../../agents/trace/format.js';
+} from '../../trace/format.js';
 
 const sample: TraceEvent[] = [
   { t: 0.0004, session: 's1', actor: 'host', kind: 'frame', direction: 'host->guest', frame: 'command', command: 'stap', summary: 'stap 4.8', bytes: 9 },

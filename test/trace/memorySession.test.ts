@@ -1,9 +1,9 @@
 /** A traced in-memory session: frames, both machines' states, child events and the scripted fault, in one stream. */
 import { describe, expect, it } from 'vitest';
-import { runMemorySession } from '../../agents/memory/session.js';
-import type { TraceEvent } from '../../agents/trace/format.js';
-import { createTrace } from '../../agents/trace/recorder.js';
-import { renderMermaid, renderText } from '../../agents/trace/render.js';
+import { runMemorySession } from '../../memory/session.js';
+import type { TraceEvent } from '../../trace/format.js';
+import { createTrace } from '../../trace/recorder.js';
+import { renderMermaid, renderText } from '../../trace/render.js';
 
 async function traced(options: Parameters<typeof runMemorySession>[0]) {
   const trace = createTrace({ source: 'memory test' });

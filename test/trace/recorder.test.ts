@@ -3,8 +3,8 @@ import { fc, test } from '@fast-check/vitest';
 import { describe, expect, it } from 'vitest';
 import { createActor, createMachine } from 'xstate';
 import { concatBytes, utf8 } from '../../protocol/bytes.js';
-import type { TraceEvent, TraceFrameEvent } from '../../agents/trace/format.js';
-import { createTrace, inspectRecorder, recordGuestActor, wireRecorder } from '../../agents/trace/recorder.js';
+import type { TraceEvent, TraceFrameEvent } from '../../trace/format.js';
+import { createTrace, inspectRecorder, recordGuestActor, wireRecorder } from '../../trace/recorder.js';
 import { splitAt } from '../support/chunks.js';
 
 const runs = Number(process.env.FC_NUM_RUNS ?? 100);

@@ -4,8 +4,8 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { makeHeader, serializeTrace, type TraceEvent } from '../../agents/trace/format.js';
-import { detectFormat, readAnyTrace, renderMermaid, renderText, transcriptToTrace } from '../../agents/trace/render.js';
+import { makeHeader, serializeTrace, type TraceEvent } from '../../trace/format.js';
+import { detectFormat, readAnyTrace, renderMermaid, renderText, transcriptToTrace } from '../../trace/render.js';
 
 const repoRoot = resolve(import.meta.dirname, '../..');
 const transcripts = resolve(repoRoot, '../shared/protocol/transcripts');

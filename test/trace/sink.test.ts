@@ -3,8 +3,8 @@ import { existsSync, mkdtempSync, readFileSync, readdirSync, rmSync, statSync } 
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { parseTrace, type TraceEvent } from '../../agents/trace/format.js';
-import { createTrace, traceSink } from '../../agents/trace/recorder.js';
+import { parseTrace, type TraceEvent } from '../../trace/format.js';
+import { createTrace, traceSink } from '../../trace/recorder.js';
 
 let dir: string;
 beforeEach(() => {

@@ -4,9 +4,9 @@ import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import type { TraceEvent } from '../../agents/trace/format.js';
-import { renderHtml, renderSvg, stateLanes } from '../../agents/trace/html.js';
-import { readAnyTrace } from '../../agents/trace/render.js';
+import type { TraceEvent } from '../../trace/format.js';
+import { renderHtml, renderSvg, stateLanes } from '../../trace/html.js';
+import { readAnyTrace } from '../../trace/render.js';
 
 const root = resolve(import.meta.dirname, '../..');
 const TRANSCRIPTS = resolve(root, '../shared/protocol/transcripts');
