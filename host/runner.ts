@@ -3,12 +3,20 @@
  * remote, their output merged (optionally each stdout line prefixed with
  * `N: ` as `--remote-prefix` does), and the first failure reported the way
  * stap reports it. Binary-safe: without prefixes, bytes pass through as is.
+ *
+ * The merge carries backpressure: each remote's output is pulled from its
+ * session only while the merged output is below its high-water mark, so a
+ * slow shared consumer slows every remote down and memory stays bounded.
+ * Pulling (async iteration) rather than RxJS operators, because Observables
+ * have no demand signal.
  */
 
-import { merge, Observable } from 'rxjs';
+import type { Readable } from 'node:stream';
+import type { Observable } from 'rxjs';
 import { concatBytes } from '../protocol/bytes.js';
 import type { Transport } from '../transports/transport.js';
-import { startSession, type HostSessionHandle, type ModuleFile, type OutputChunk, type SessionOptions, type SessionResult } from './session.js';
+import { OutputFlow, OutputGate, type OutputChunk } from './output.js';
+import { startSession, type HostSessionHandle, type ModuleFile, type SessionOptions, type SessionResult } from './session.js';
 
 export interface RemoteOutput extends OutputChunk {
   /** Index of the remote among those given. */
@@ -41,6 +49,12 @@ export interface RemoteResult {
 }
 
 export interface RunnerHandle {
+  /** Every remote's stdout (prefixed where asked) and stderr, merged, with backpressure as a session's. */
+  readonly stdout: Readable;
+  readonly stderr: Readable;
+  /** Both, in arrival order, with backpressure (each call is one more consumer). */
+  output(): AsyncIterableIterator<RemoteOutput>;
+  /** A tap that never holds the flow (observers, not slow consumers). */
   readonly output$: Observable<RemoteOutput>;
   /** Every remote's result, in the order given; `firstFailure` is the first that failed. */
   readonly done: Promise<{ readonly results: readonly RemoteResult[]; readonly firstFailure: RemoteResult | null }>;
@@ -77,113 +91,92 @@ export function prefixLines(index: number): { push(bytes: Uint8Array): Uint8Arra
 }
 
 export function runOnRemotes(uris: readonly string[], options: RunnerOptions): RunnerHandle {
+  const { wantData, fallback, hooks, prefix, connect, ...sessionOptions } = options;
   const sessions: (HostSessionHandle | null)[] = uris.map(() => null);
+  const connectErrors: unknown[] = uris.map(() => null);
   let interrupted = false;
   let closing = false;
-  const streams = uris.map(
-    (uri, index) =>
-      new Observable<RemoteOutput>((subscriber) => {
-        const lines = options.prefix ? prefixLines(index) : null;
-        let cancelled = false;
-        void (async () => {
-          let transport: Transport;
-          try {
-            transport = await options.connect(uri, index);
-          } catch (error) {
-            subscriber.error(error);
-            return;
-          }
-          if (cancelled) {
-            await transport.close();
-            return;
-          }
-          const { wantData, fallback, ...rest } = options;
-          const want = typeof wantData === 'function' ? wantData(uri, index) : wantData;
-          const follow = (session: HostSessionHandle, mayFallBack: boolean): void => {
-            sessions[index] = session;
-            if (interrupted) session.interrupt();
-            session.output$.subscribe({
-              next: (chunk) => {
-                if (lines && chunk.stream === 'stdout') {
-                  for (const bytes of lines.push(chunk.bytes)) subscriber.next({ remote: index, stream: 'stdout', bytes });
-                } else subscriber.next({ ...chunk, remote: index });
-              },
-              complete: () => {
-                void (async () => {
-                  if (mayFallBack && fallback && !interrupted && !closing && !cancelled) {
-                    const failed = await session.done;
-                    const next = failed.ok ? null : fallback(uri, index, failed);
-                    if (next) {
-                      follow(next, false);
-                      return;
-                    }
-                  }
-                  for (const bytes of lines?.end() ?? []) subscriber.next({ remote: index, stream: 'stdout', bytes });
-                  subscriber.complete();
-                })();
-              },
-            });
-          };
-          const { hooks, ...sessionOptions } = rest;
-          follow(
-            startSession(transport, {
-              ...sessionOptions,
-              ...hooks?.(uri, index),
-              remote: uri,
-              remoteIndex: index,
-              ...(want === undefined ? {} : { wantData: want }),
-            }),
-            true,
-          );
-        })();
-        return () => {
-          cancelled = true;
-        };
-      }),
-  );
-  // The output of all remotes, merged; a remote that cannot connect just ends its stream here.
-  const connectErrors: (unknown | null)[] = uris.map(() => null);
-  const output$ = merge(
-    ...streams.map(
-      (s, i) =>
-        new Observable<RemoteOutput>((sub) =>
-          s.subscribe({
-            next: (v) => sub.next(v),
-            complete: () => sub.complete(),
-            error: (e: unknown) => {
-              connectErrors[i] = e;
-              sub.complete();
-            },
-          }),
-        ),
-    ),
-  );
-  let resolveDone!: (v: { results: readonly RemoteResult[]; firstFailure: RemoteResult | null }) => void;
-  const done = new Promise<{ results: readonly RemoteResult[]; firstFailure: RemoteResult | null }>((r) => (resolveDone = r));
-  const shared = new Observable<RemoteOutput>((subscriber) => {
-    const sub = output$.subscribe({
-      next: (v) => subscriber.next(v),
-      complete: () => {
-        void (async () => {
-          const results: RemoteResult[] = [];
-          for (const [i, uri] of uris.entries()) {
-            const session = sessions[i];
-            if (session) results.push({ uri, result: await session.done });
-            else {
-              const e = connectErrors[i];
-              const message = e instanceof Error ? e.message : String(e ?? 'not connected');
-              results.push({ uri, result: { ok: false, error: message, hello: null, exit: null } });
-            }
-          }
-          resolveDone({ results, firstFailure: results.find((r) => !r.result.ok) ?? null });
-          subscriber.complete();
-        })();
-      },
+  const gate = new OutputGate();
+  const merged = new OutputFlow<RemoteOutput>(gate, options.outputHighWaterMark);
+  const emit = async (chunk: RemoteOutput): Promise<void> => {
+    merged.push(chunk);
+    await gate.open();
+  };
+
+  /** Pull one session's output into the merge; returns once it has ended. */
+  const follow = async (index: number, session: HostSessionHandle, lines: ReturnType<typeof prefixLines> | null): Promise<void> => {
+    sessions[index] = session;
+    if (interrupted) session.interrupt();
+    for await (const chunk of session.output()) {
+      if (lines && chunk.stream === 'stdout') {
+        // The chunk's whole lines, prefixed, as one chunk: a line per chunk would cost a write per line.
+        const whole = lines.push(chunk.bytes);
+        if (whole.length > 0) await emit({ remote: index, stream: 'stdout', bytes: whole.length === 1 ? whole[0]! : concatBytes(whole) });
+      } else await emit({ ...chunk, remote: index });
+    }
+  };
+
+  const runRemote = async (uri: string, index: number): Promise<void> => {
+    let transport: Transport;
+    try {
+      transport = await connect(uri, index);
+    } catch (error) {
+      connectErrors[index] = error;
+      return;
+    }
+    if (closing) {
+      connectErrors[index] = new Error(`closed by the host before the session started on remote '${uri}'`);
+      await transport.close();
+      return;
+    }
+    const want = typeof wantData === 'function' ? wantData(uri, index) : wantData;
+    const lines = prefix ? prefixLines(index) : null;
+    let session = startSession(transport, {
+      ...sessionOptions,
+      ...hooks?.(uri, index),
+      remote: uri,
+      remoteIndex: index,
+      ...(want === undefined ? {} : { wantData: want }),
     });
-    return sub;
-  });
+    await follow(index, session, lines);
+    if (fallback && !interrupted && !closing) {
+      const failed = await session.done;
+      const next = failed.ok ? null : fallback(uri, index, failed);
+      if (next) {
+        session = next;
+        await follow(index, session, lines);
+      }
+    }
+    for (const bytes of lines?.end() ?? []) await emit({ remote: index, stream: 'stdout', bytes });
+  };
+
+  const done = (async () => {
+    await Promise.all(uris.map((uri, index) => runRemote(uri, index)));
+    merged.end();
+    const results: RemoteResult[] = [];
+    for (const [i, uri] of uris.entries()) {
+      const session = sessions[i];
+      if (session) results.push({ uri, result: await session.done });
+      else {
+        const e = connectErrors[i];
+        const message = e instanceof Error ? e.message : String(e ?? 'not connected');
+        results.push({ uri, result: { ok: false, error: message, hello: null, exit: null } });
+      }
+    }
+    return { results, firstFailure: results.find((r) => !r.result.ok) ?? null };
+  })();
+
+  let stdout: Readable | undefined;
+  let stderr: Readable | undefined;
   return {
-    output$: shared,
+    get stdout() {
+      return (stdout ??= merged.readable('stdout'));
+    },
+    get stderr() {
+      return (stderr ??= merged.readable('stderr'));
+    },
+    output: () => merged.consumer(),
+    output$: merged.tap$,
     done,
     interrupt() {
       interrupted = true;

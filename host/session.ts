@@ -1,14 +1,16 @@
 /**
  * The host library: one session against one guest over any Transport.
  * `startSession(transport, options)` runs hello → options → upload → run →
- * streaming, and exposes the guest's hello, the child's output as an
- * Observable (binary-safe), `interrupt()` (sends `quit`), `close()`, and
- * `done` with how it ended and the exit status where the channel carries it.
+ * streaming, and exposes the guest's hello, the child's output (binary-safe)
+ * as Readable streams and an async iterator that carry backpressure and as
+ * an Observable tap that does not, `interrupt()` (sends `quit`), `close()`,
+ * and `done` with how it ended and the exit status where the channel carries it.
  */
 
 import { randomBytes } from 'node:crypto';
 import { constants } from 'node:os';
-import { Observable, Subject } from 'rxjs';
+import type { Readable } from 'node:stream';
+import type { Observable } from 'rxjs';
 import { createActor, toPromise, type InspectionEvent } from 'xstate';
 import * as encode from '../protocol/encode.js';
 import type { ChildStatus } from '../protocol/extensions.js';
@@ -17,12 +19,9 @@ import { runArguments } from '../protocol/runCommand.js';
 import { hostSession, type GuestHello, type HostInputEvent, type HostOutput } from '../machines/hostSession.js';
 import type { ExitStatus, Transport } from '../transports/transport.js';
 import { deferred } from './deferred.js';
+import { OutputFlow, type OutputChunk } from './output.js';
 
-/** A chunk of the child's output. */
-export interface OutputChunk {
-  readonly stream: 'stdout' | 'stderr';
-  readonly bytes: Uint8Array;
-}
+export type { OutputChunk } from './output.js';
 
 export interface ModuleFile {
   readonly name: string;
@@ -58,6 +57,12 @@ export interface SessionOptions {
   readonly nonce?: string;
   /** How long a hello without our nonce is held on a channel without EOF (default 250 ms). */
   readonly helloSettleMs?: number;
+  /**
+   * Undelivered output per consumer (`stdout`, `stderr`, `output()`) above
+   * which the channel is paused (default 1 MiB): a slow consumer slows the
+   * guest's child down as a pipe would, and memory stays bounded.
+   */
+  readonly outputHighWaterMark?: number;
 }
 
 export type SessionResult = HostOutput & {
@@ -79,6 +84,18 @@ export function exitOfStatus(status: ChildStatus): ExitStatus | null {
 export interface HostSessionHandle {
   /** Resolves with the guest's hello; rejects if the session fails first. */
   readonly hello: Promise<GuestHello>;
+  /**
+   * The child's stdout and stderr, with backpressure: while one of them holds
+   * `outputHighWaterMark` unread bytes the channel is not read. Each exists
+   * from its first access, so take them in the tick the session starts (as
+   * with a ChildProcess); destroying one lets the flow go on without it.
+   * They end after the last output; how the session ended is in `done`.
+   */
+  readonly stdout: Readable;
+  readonly stderr: Readable;
+  /** Both streams' chunks in arrival order, with backpressure like `stdout` (each call is one more consumer). */
+  output(): AsyncIterableIterator<OutputChunk>;
+  /** A tap: every chunk as it arrives. It never holds the flow, so it suits observers, not slow consumers. */
   readonly output$: Observable<OutputChunk>;
   readonly done: Promise<SessionResult>;
   /** Ask the guest to quit (Ctrl-C). */
@@ -90,7 +107,7 @@ export interface HostSessionHandle {
 const CHUNK = 64 * 1024;
 
 export function startSession(transport: Transport, options: SessionOptions): HostSessionHandle {
-  const output = new Subject<OutputChunk>();
+  const output = new OutputFlow(transport, options.outputHighWaterMark);
   const decoder = new ReplyDecoder();
   const { module } = options;
   const sendFile = async (): Promise<void> => {
@@ -150,7 +167,7 @@ export function startSession(transport: Transport, options: SessionOptions): Hos
   actor.on('mode', (e) => {
     decoder.mode = e.mode;
   });
-  actor.on('output', (e) => output.next({ stream: e.stream, bytes: e.bytes }));
+  actor.on('output', (e) => output.push({ stream: e.stream, bytes: e.bytes }));
 
   const { promise: hello, resolve: resolveHello, reject: rejectHello } = deferred<GuestHello>();
   actor.on('hello', (e) => resolveHello(e.hello));
@@ -183,7 +200,7 @@ export function startSession(transport: Transport, options: SessionOptions): Hos
   };
 
   // Over ssh or a spawned guest, stderr comes apart and unframed: pass it on.
-  const stderrSub = transport.stderr$?.subscribe((bytes) => output.next({ stream: 'stderr', bytes }));
+  const stderrSub = transport.stderr$?.subscribe((bytes) => output.push({ stream: 'stderr', bytes }));
   const done = toPromise(actor);
   actor.start();
   const sub = transport.incoming$.subscribe({
@@ -212,19 +229,38 @@ export function startSession(transport: Transport, options: SessionOptions): Hos
     // The guest's own report wins: a relay's exit (stapvirt's) is not the child's.
     if (result.ok && result.status !== null) exit = exitOfStatus(result.status) ?? exit;
     stderrSub?.unsubscribe();
-    output.complete();
+    output.end();
     await transport.close();
     return { ...result, exit };
   })();
 
-  return {
+  return sessionHandle(output, {
     hello,
-    output$: output.asObservable(),
     done: finished,
     interrupt: () => deliver({ type: 'INTERRUPT' }),
     close: async () => {
       deliver({ type: 'GUEST.EOF', error: 'closed by the host' });
       await transport.close();
     },
+  });
+}
+
+/**
+ * A session handle whose output members read `output`. Built with getters
+ * (never spread it): `stdout`/`stderr` become consumers only when accessed.
+ */
+export function sessionHandle(output: OutputFlow, rest: Omit<HostSessionHandle, 'stdout' | 'stderr' | 'output' | 'output$'>): HostSessionHandle {
+  let stdout: Readable | undefined;
+  let stderr: Readable | undefined;
+  return {
+    ...rest,
+    get stdout() {
+      return (stdout ??= output.readable('stdout'));
+    },
+    get stderr() {
+      return (stderr ??= output.readable('stderr'));
+    },
+    output: () => output.consumer(),
+    output$: output.tap$,
   };
 }

@@ -26,13 +26,14 @@ import { spawn } from 'node:child_process';
 import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { Observable, Subject } from 'rxjs';
+import type { Observable } from 'rxjs';
 import type { GuestHello } from '../machines/hostSession.js';
 import { onRemote } from '../protocol/remoteUri.js';
 import { spawnProcess, type ProcessTransport } from '../transports/processTransport.js';
 import { classifySshExit, sshArgv, sshExitError, type SshSpec } from '../transports/ssh.js';
 import type { ExitStatus } from '../transports/transport.js';
-import type { HostSessionHandle, ModuleFile, OutputChunk, SessionResult } from './session.js';
+import { sessionHandle, type HostSessionHandle, type ModuleFile, type SessionResult } from './session.js';
+import { OutputFlow } from './output.js';
 import { deferred } from './deferred.js';
 
 export interface SshLegacyOptions {
@@ -279,6 +280,8 @@ export interface SshLegacySessionOptions extends SshLegacyOptions {
   readonly onUploadProgress?: (sent: number, total: number, name: string) => void;
   /** How long `interrupt()`/`close()` keep trying to signal the remote staprun before closing the ssh session (default 5 s). */
   readonly signalTimeoutMs?: number;
+  /** As `SessionOptions.outputHighWaterMark`. */
+  readonly outputHighWaterMark?: number;
 }
 
 /**
@@ -315,10 +318,11 @@ const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms).unref()
  * staprun started, either one skips the run (clean-up still happens).
  */
 export function startSshLegacySession(spec: SshSpec, uri: string, options: SshLegacySessionOptions): HostSessionHandle {
-  const output = new Subject<OutputChunk>();
   const { module } = options;
   let remote: SshLegacyRemote | null = null;
   let running: ProcessTransport | null = null;
+  // The run's ssh is the source: its stdout and stderr pause together.
+  const output = new OutputFlow({ pause: () => running?.pause(), resume: () => running?.resume() }, options.outputHighWaterMark);
   let runExited = false;
   let stopRequested: 'interrupt' | 'close' | null = null;
   const { promise: hello, resolve: resolveHello, reject: rejectHello } = deferred<GuestHello>();
@@ -354,7 +358,7 @@ export function startSshLegacySession(spec: SshSpec, uri: string, options: SshLe
       void proc.exit.then(() => (runExited = true));
       const drained = (source: Observable<Uint8Array>, stream: 'stdout' | 'stderr') =>
         new Promise<void>((resolve) =>
-          source.subscribe({ next: (bytes) => output.next({ stream, bytes }), complete: resolve, error: () => resolve() }),
+          source.subscribe({ next: (bytes) => output.push({ stream, bytes }), complete: resolve, error: () => resolve() }),
         );
       // Subscribed in the same tick: nothing of either stream is missed.
       const both = Promise.all([drained(proc.incoming$, 'stdout'), drained(proc.stderr$, 'stderr')]);
@@ -392,13 +396,12 @@ export function startSshLegacySession(spec: SshSpec, uri: string, options: SshLe
   const finished = sequence().then((result) => {
     if (result.ok) resolveHello(result.hello);
     else rejectHello(new Error(result.error));
-    output.complete();
+    output.end();
     return result;
   });
 
-  return {
+  return sessionHandle(output, {
     hello,
-    output$: output.asObservable(),
     done: finished,
     interrupt: () => {
       if (stopRequested) return;
@@ -412,5 +415,5 @@ export function startSshLegacySession(spec: SshSpec, uri: string, options: SshLe
       }
       await finished;
     },
-  };
+  });
 }

@@ -441,6 +441,13 @@ export interface TraceSinkOptions {
   readonly header?: TraceHeader;
   /** Bytes buffered before a write (default 64 KiB, capped at maxBytes). */
   readonly bufferBytes?: number;
+  /**
+   * Longest time an event waits in the buffer before it is written (default
+   * 150 ms): a live trace can be followed, and a `kill -9` loses at most
+   * this window. A session's end (a transport `eof`/`error`, a machine done)
+   * is written at once. 0 writes every event at once.
+   */
+  readonly flushMs?: number;
 }
 
 /** A JSONL trace file; an RxJS Observer, so `trace.events$.subscribe(sink)` works. */
@@ -456,11 +463,18 @@ export interface TraceSink extends Observer<TraceEvent> {
   readonly rotations: number;
 }
 
+/** An event after which a session has nothing more to say: its channel ended, or its machine stopped. */
+function endsSession(event: TraceEvent): boolean {
+  if (event.kind === 'transport') return event.what !== 'fault';
+  return event.kind === 'state' && event.status !== undefined;
+}
+
 /**
  * Write a trace to `path` as JSONL with size-capped rotation: when the next
  * line would take `path` over `maxBytes`, it becomes `path.1` (older ones
  * shift up, the one beyond `keep` is deleted) and a new `path` starts with
- * the header. Memory is bounded by `bufferBytes`; writes are synchronous.
+ * the header. Memory is bounded by `bufferBytes`; writes are synchronous
+ * and happen within `flushMs` of an event, at once for a session's end.
  * An existing `path` is overwritten; old rotated files are rotated like new ones.
  */
 export function traceSink(path: string, options: TraceSinkOptions = {}): TraceSink {
@@ -471,7 +485,10 @@ export function traceSink(path: string, options: TraceSinkOptions = {}): TraceSi
   const headerLine = Buffer.from(serializeTraceLine(options.header ?? makeHeader()));
   const bufferBytes = Math.min(options.bufferBytes ?? 64 * 1024, maxBytes);
 
+  const flushMs = options.flushMs ?? 150;
+  if (!(flushMs >= 0)) throw new RangeError(`traceSink: flushMs must be ≥ 0, not ${flushMs}`);
   let fd: number | null = openSync(path, 'w');
+  let timer: NodeJS.Timeout | undefined;
   let size = 0;
   let pending: Buffer[] = [];
   let pendingBytes = 0;
@@ -479,6 +496,8 @@ export function traceSink(path: string, options: TraceSinkOptions = {}): TraceSi
   let rotations = 0;
 
   const flush = (): void => {
+    if (timer !== undefined) clearTimeout(timer);
+    timer = undefined;
     if (fd === null || pendingBytes === 0) return;
     const data = pending.length === 1 ? pending[0]! : Buffer.concat(pending, pendingBytes);
     pending = [];
@@ -522,6 +541,12 @@ export function traceSink(path: string, options: TraceSinkOptions = {}): TraceSi
     }
     if (size + line.length > maxBytes) rotate();
     append(line);
+    if (endsSession(event) || flushMs === 0) flush();
+    else if (timer === undefined && pendingBytes > 0) {
+      // Unref'd: a pending flush never keeps a process alive (close() writes the rest).
+      timer = setTimeout(flush, flushMs);
+      timer.unref();
+    }
   };
   const close = (): void => {
     if (fd === null) return;

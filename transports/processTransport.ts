@@ -91,6 +91,17 @@ export class ProcessTransport extends StreamTransport {
     this.stderr$ = onSubscribe(stderr.observable, () => stderr.start());
   }
 
+  /** Stops reading stdout and stderr alike: a slow consumer holds back both. */
+  override pause(): void {
+    super.pause();
+    this.#stderr.pause();
+  }
+
+  override resume(): void {
+    super.resume();
+    this.#stderr.resume();
+  }
+
   /** Send a signal to the child; false if it has already exited. */
   kill(signal: NodeJS.Signals = 'SIGTERM'): boolean {
     if (this.#child.exitCode !== null || this.#child.signalCode !== null) return false;

@@ -15,6 +15,7 @@
 import { readFileSync } from 'node:fs';
 import { constants } from 'node:os';
 import { basename } from 'node:path';
+import type { Readable, Writable } from 'node:stream';
 import { Command, InvalidArgumentError } from 'commander';
 import { parseRemote, type RemoteSpec } from '../../protocol/remoteUri.js';
 import { connectRemote } from '../../host/connect.js';
@@ -44,6 +45,48 @@ function seconds(value: string): number {
   const n = Number(value);
   if (!Number.isFinite(n) || n <= 0) throw new InvalidArgumentError('must be a positive number of seconds');
   return n;
+}
+
+/** Exit status when our stdout's reader went away: quiet, like a filter whose reader left. */
+export const STDOUT_CLOSED_STATUS = 0;
+
+/**
+ * Copy `from` into `to`, waiting for 'drain' (so the source is read only as
+ * fast as `to` takes it). When `to` breaks (EPIPE: its reader is gone),
+ * `onClosed` is called once and the rest of `from` is dropped, so the flow
+ * behind it never stalls on a reader that will not come back.
+ */
+async function copyOut(from: Readable, to: Writable, onClosed: () => void): Promise<void> {
+  let closed = false;
+  const close = () => {
+    if (closed) return;
+    closed = true;
+    // Stop holding the flow: the source's consumer goes away, its output is only tapped now.
+    from.destroy();
+    onClosed();
+  };
+  to.on('error', close);
+  try {
+    for await (const chunk of from) {
+      if (closed) break;
+      if (!to.write(chunk as Uint8Array)) {
+        await new Promise<void>((resolve) => {
+          const done = () => {
+            to.off('drain', done);
+            to.off('error', done);
+            to.off('close', done);
+            resolve();
+          };
+          to.on('drain', done);
+          to.on('error', done);
+          to.on('close', done);
+        });
+      }
+    }
+  } catch {
+    // Destroying `from` ends the loop with an abort: that is the reader leaving, already handled.
+  }
+  if (to.destroyed && !closed) close();
 }
 
 export async function main(argv: readonly string[]): Promise<number> {
@@ -156,14 +199,21 @@ export async function main(argv: readonly string[]): Promise<number> {
   };
   process.on('SIGINT', onSigint);
   process.on('SIGTERM', onSigint);
+  // Output reaches our stdout/stderr at the pace they take it (backpressure to every guest).
+  // A reader that goes away (EPIPE, `| head`) ends us quietly: every guest is told to quit and
+  // the rest of its output is read and dropped.
+  let stdoutClosed = false;
+  const copies = Promise.all([
+    copyOut(runner.stdout, process.stdout, () => {
+      stdoutClosed = true;
+      runner.interrupt();
+    }),
+    copyOut(runner.stderr, process.stderr, () => undefined),
+  ]);
   try {
-    await new Promise<void>((resolve) =>
-      runner.output$.subscribe({
-        next: (c) => (c.stream === 'stdout' ? process.stdout : process.stderr).write(c.bytes),
-        complete: resolve,
-      }),
-    );
+    await copies;
     const { results, firstFailure } = await runner.done;
+    if (stdoutClosed) return STDOUT_CLOSED_STATUS;
     if (firstFailure) {
       // Over ssh the reason is often only in ssh's exit status (255: no connection, 127: no stapsh).
       const exitReason = firstFailure.result.exit ? sshExitError(firstFailure.result.exit, firstFailure.uri) : null;
