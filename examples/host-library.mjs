@@ -3,6 +3,7 @@
 import { mkdtempSync, rmSync, symlinkSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { pipeline } from 'node:stream/promises';
 import { fileURLToPath } from 'node:url';
 import { spawnProcess, startSession } from 'stapflow';
 
@@ -17,10 +18,15 @@ const session = startSession(transport, {
   remote: 'stapsh:',
   onUploadProgress: (sent, total, name) => console.error(`upload ${name}: ${sent}/${total}`),
 });
-session.output$.subscribe(({ stream, bytes }) => (stream === 'stdout' ? process.stdout : process.stderr).write(bytes));
+// Like a ChildProcess's stdio: read at the pace our stdout takes it (the guest is held back, not buffered).
+const printed = Promise.all([
+  pipeline(session.stdout, process.stdout, { end: false }),
+  pipeline(session.stderr, process.stderr, { end: false }),
+]);
 const hello = await session.hello;
 console.error(`guest: stapsh ${hello.version} on ${hello.machine} (${hello.kernelRelease})`);
 const result = await session.done;
+await printed;
 console.error(result.ok ? `done; child exit ${JSON.stringify(result.exit)}` : `failed: ${result.error}`);
 rmSync(bindir, { recursive: true, force: true });
 process.exitCode = result.ok ? (result.exit?.code ?? 0) : 1;

@@ -13,6 +13,7 @@ import { join, resolve } from 'node:path';
 import { latin1 } from '../../protocol/bytes.js';
 import { connectUnix } from '../../transports/unixSocket.js';
 import { startSession } from '../../host/session.js';
+import { pipeline } from 'node:stream/promises';
 import type { TraceEvent } from '../../trace/format.js';
 import { createTrace, traceSink } from '../../trace/recorder.js';
 import { renderMermaid, renderText } from '../../trace/render.js';
@@ -88,7 +89,8 @@ export async function main(): Promise<number> {
         say(dir === 'host->guest' ? 'host  → guest:' : 'guest → host :', show(bytes));
       },
     });
-    session.output$.subscribe((c) => process.stdout.write(c.bytes));
+    // The child's output at our stdout's pace (backpressure to the guest); `output$` would only tap it.
+    const printed = pipeline(session.stdout, process.stdout, { end: false });
     const hello = await session.hello;
     say('  ', `guest is stapsh ${hello.version} on ${hello.machine}, kernel ${hello.kernelRelease}`);
     const timer = setTimeout(() => {
@@ -96,6 +98,7 @@ export async function main(): Promise<number> {
       session.interrupt();
     }, 1_300);
     const result = await session.done;
+    await printed;
     clearTimeout(timer);
     if (!result.ok) {
       say('  ', `session failed: ${result.error}`);

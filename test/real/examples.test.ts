@@ -14,6 +14,17 @@ describe('examples', () => {
     expect(r.status).toBe(5);
   });
 
+  it('examples/slow-consumer.mjs reads every chunk with awaits in between', () => {
+    const r = spawnSync(process.execPath, [resolve(ROOT, 'examples/slow-consumer.mjs')], { encoding: 'latin1', timeout: 30_000 });
+    expect(r.status).toBe(0);
+    const ticks = Array.from({ length: 40 }, (_, i) => `tick ${i}\n`).join('');
+    expect(r.stdout).toMatch(new RegExp(`^begin: module slow\\.ko \\(64 bytes\\), args: [^\\n]*\\n${ticks}end: done\\n$`));
+    const m = /^consumed (\d+) bytes \(the tap saw (\d+)\); done$/m.exec(r.stderr);
+    expect(m, r.stderr).not.toBeNull();
+    expect(Number(m![1])).toBe(r.stdout.length);
+    expect(Number(m![2])).toBe(r.stdout.length);
+  });
+
   it('npm start (the demo) runs a whole session and ends by itself', () => {
     const r = spawnSync(process.execPath, [resolve(ROOT, 'bin/demo.js')], { encoding: 'latin1', timeout: 30_000 });
     expect(r.status).toBe(0);

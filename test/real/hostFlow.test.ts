@@ -29,6 +29,7 @@ const ROOT = resolve(import.meta.dirname, '../..');
 const STAP_REMOTE = join(ROOT, 'bin/stap-remote.js');
 const OUR_STAPSH = join(ROOT, 'bin/stapsh.js');
 const PROXY = join(ROOT, 'bin/stapsh-proxy.js');
+const TRACE_CLI = join(ROOT, 'bin/stapsh-trace.js');
 const MiB = 1024 * 1024;
 
 /** `seq 1 SEQ_N`: 38,888,896 bytes, deterministic and not periodic (a lost or repeated chunk shows). */
@@ -434,9 +435,13 @@ describe('traces are current on disk', () => {
     const t = testDir();
     const tracePath = join(t.tmp, '..', 'guest.trace');
     const guest = await ourGuest(t, ['--trace', tracePath]);
+    await eventually(() => existsSync(tracePath), 5_000, 'the trace file');
+    // `stapsh-trace follow` shows each session as it happens.
+    const follow = spawnTracked([process.execPath, TRACE_CLI, 'follow', tracePath]);
     for (let n = 1; n <= 2; n++) {
       const p = spawnTracked([process.execPath, STAP_REMOTE, `--remote=unix:${t.sock}`, join(dir, 'both.ko')]);
       expect((await p.wait(60_000)).code).toBe(0);
+      await eventually(() => (follow.stdout().match(/guest \S+ host\s+quit/g) ?? []).length === n, 5_000, `session ${n}'s quit in follow's output`);
       // Within the sink's flush window (150 ms) of the session's end; the bound is generous.
       await eventually(
         () => {
