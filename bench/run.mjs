@@ -15,6 +15,9 @@ import { setFlagsFromString } from 'node:v8';
 import { runInNewContext } from 'node:vm';
 
 const quick = process.argv.includes('--quick');
+/** `--only=1,7`: run only those sections (for working on one; BENCHMARKS.md figures come from whole runs). */
+const only = process.argv.find((a) => a.startsWith('--only='))?.slice('--only='.length).split(',');
+const want = (section) => only === undefined || only.includes(section);
 const ROOT = resolve(import.meta.dirname, '..');
 const OUR = join(ROOT, 'bin', 'stapsh.js');
 const REAL = '/usr/lib/systemtap/stapsh';
@@ -178,6 +181,8 @@ function rawPipe() {
 }
 
 console.log(`# stapflow bench${quick ? ' (quick)' : ''}: ${cpus().length} cores, ${(totalmem() / 2 ** 30).toFixed(1)} GiB, node ${process.version}`);
+const rate = (r) => r.payload / MiB / r.seconds;
+if (want('1')) {
 console.log(`## 1. guest data-mode streaming: child writes ${size / MiB} MiB to stdout; time from run to guest exit; ${runs} alternating runs`);
 const results = { ours: [], real: [], raw: [] };
 for (let i = 0; i < runs; i++) {
@@ -185,7 +190,6 @@ for (let i = 0; i < runs; i++) {
   results.ours.push(await stream('ours'));
   if (haveReal) results.real.push(await stream('real'));
 }
-const rate = (r) => r.payload / MiB / r.seconds;
 const row = (name, rs) => {
   if (rs.length === 0) return null;
   const mibs = median(rs.map(rate));
@@ -202,9 +206,10 @@ const real = row('SystemTap stapsh 4.8', results.real);
 if (real) console.log(`ratio ours/real: ${(ours / real).toFixed(2)}x   (goal >= 1.5x)`);
 console.log(`ours/raw pipe: ${((ours / raw) * 100).toFixed(0)}%   (goal >= 60%)`);
 if (!haveReal) console.log('SystemTap stapsh not runnable here (needs systemtap-runtime and root for unshare -m): no ratio');
+}
 
 // ---- 2. host decode: data frames from a file through our decoder ----------
-{
+if (want('2')) {
   const { ReplyDecoder } = await import('../dist/protocol/replyDecoder.js');
   const { createReadStream, openSync, writeSync, closeSync } = await import('node:fs');
   const framesFile = join(dir, 'frames.bin');
@@ -235,7 +240,7 @@ if (!haveReal) console.log('SystemTap stapsh not runnable here (needs systemtap-
 }
 
 // ---- 3. upload: a 32 MB module through `file` to each guest ---------------
-{
+if (want('3')) {
   const uploadSize = 32_000_000;
   const body = Buffer.alloc(uploadSize, 0x5a);
   const upload = (which) =>
@@ -438,7 +443,7 @@ async function startRealListener(sock, stapRunScript) {
 }
 
 // ---- 4. session setup latency over a unix socket --------------------------
-{
+if (want('4')) {
   const sessionsEach = quick ? 40 : 200;
   const warmup = 5;
   const bin4 = join(dir, 'bin4');
@@ -509,7 +514,7 @@ async function startRealListener(sock, stapRunScript) {
 }
 
 // ---- 5. scale: concurrent in-memory sessions (the machines alone) --------
-{
+if (want('5')) {
   const { runMemorySession } = await import('../dist/memory/session.js');
   const n = quick ? 200 : 1000;
   console.log(`## 5. scale: ${n} concurrent in-memory sessions in one process (host + guest machines, scripted child)`);
@@ -539,7 +544,7 @@ async function startRealListener(sock, stapRunScript) {
 
 
 // ---- 5b. scale over a unix socket: concurrent sessions to one guest process ----
-{
+if (want('5b')) {
   const n = 100;
   const bin5 = join(dir, 'bin5');
   mkdirSync(bin5);
@@ -595,7 +600,7 @@ async function startRealListener(sock, stapRunScript) {
 }
 
 // ---- 6. trace overhead: section-1 streaming with and without --trace ------
-{
+if (want('6')) {
   const traceRuns = quick ? 5 : 9;
   const traceFile = join(dir, 'trace.jsonl');
   console.log(`## 6. trace overhead: section-1 streaming (our guest, data mode, ${size / MiB} MiB) with --trace FILE vs without; ${traceRuns} alternating runs`);
@@ -617,6 +622,138 @@ async function startRealListener(sock, stapRunScript) {
   console.log(`without trace          median ${mPlain.toFixed(0).padStart(6)} MiB/s  guest CPU ${cPlain.toFixed(2)} s  bytes lost per run: ${lostPlain.join(', ')}`);
   console.log(`with --trace FILE      median ${mTraced.toFixed(0).padStart(6)} MiB/s  guest CPU ${cTraced.toFixed(2)} s  bytes lost per run: ${lostTraced.join(', ')}  trace ${(traceBytes / 1024).toFixed(0)} KiB per run`);
   console.log(`trace overhead: ${((mPlain / mTraced - 1) * 100).toFixed(1)}% more time per byte (medians of MiB/s)   (goal <= 10%); guest CPU (user+sys) +${((cTraced / cPlain - 1) * 100).toFixed(1)}%`);
+}
+
+// ---- 7. the whole chain: child → guest → host CLI → reader -----------------
+// Ours: our stapsh --listen unix:SOCK ← our stap-remote. SystemTap's: its stapsh
+// (socat UNIX-LISTEN,fork EXEC:stapsh in a mount namespace where the child is
+// bind-mounted over staprun and stapbpf) ← real stap 4.8 (BPF runtime, a fake
+// kernel tree; its compile is not timed: the clock starts at the first output
+// byte and stops at the host's exit). Then the host's peak RSS with a reader
+// throttled to 10 MiB/s.
+if (want('7')) {
+  const chainSize = (quick ? 64 : 256) * MiB;
+  const throttledSize = 64 * MiB;
+  const chainRuns = quick ? 3 : 5;
+  const bin7 = join(dir, 'bin7');
+  mkdirSync(bin7);
+  const child7 = join(bin7, 'staprun');
+  writeFileSync(child7, `#!/bin/sh\nexec head -c "\${CHAIN_BYTES:-${chainSize}}" /dev/zero\n`);
+  chmodSync(child7, 0o755);
+  writeFileSync(join(bin7, 'stapbpf'), readFileSync(child7));
+  chmodSync(join(bin7, 'stapbpf'), 0o755);
+  const moduleFile = join(dir, 'chain.ko');
+  writeFileSync(moduleFile, 'ELF');
+  const haveStap = haveReal && existsSync('/usr/bin/stap') && existsSync('/usr/bin/socat');
+  const release = spawnSync('uname', ['-r'], { encoding: 'utf8' }).stdout.trim();
+  const tree = join(dir, 'kernel-tree');
+  mkdirSync(join(tree, 'include', 'config'), { recursive: true });
+  writeFileSync(join(tree, 'include', 'config', 'kernel.release'), `${release}\n`);
+  writeFileSync(join(tree, '.config'), 'CONFIG_BPF=y\nCONFIG_BPF_SYSCALL=y\nCONFIG_BPF_JIT=y\nCONFIG_HAVE_EBPF_JIT=y\nCONFIG_BPF_EVENTS=y\n');
+  writeFileSync(join(tree, 'Module.symvers'), '');
+  const home7 = join(dir, 'home7');
+  mkdirSync(home7);
+
+  async function startRealChainListener(sock, bytes) {
+    const p = track(
+      spawn(
+        'unshare',
+        ['-m', 'sh', '-c', 'mount --bind "$0" /usr/bin/staprun && mount --bind "$0" /usr/bin/stapbpf && exec socat "$1" "$2"', child7, `UNIX-LISTEN:${sock},fork`, `EXEC:${REAL},stderr`],
+        { stdio: ['ignore', 'ignore', 'pipe'], detached: true, env: { ...process.env, TMPDIR: dir, CHAIN_BYTES: String(bytes) } },
+      ),
+      true,
+    );
+    p.stderr.setEncoding('utf8').on('data', (s) => {
+      for (const l of s.split('\n')) if (l && !/E waitpid\(\): child \d+ exited with status/.test(l)) process.stderr.write(`[socat] ${l}\n`);
+    });
+    await waitForFile(sock, 10_000, 'socat UNIX-LISTEN');
+    return p;
+  }
+
+  /** Run a host, read its stdout (throttled to `mibps` if given), sample its peak RSS; bounded. */
+  function hostRun(argv, env, mibps = null) {
+    return new Promise((resolveRun, reject) => {
+      const p = track(spawn(argv[0], argv.slice(1), { stdio: ['ignore', 'pipe', 'pipe'], env, detached: true }), true);
+      let timedOut = false;
+      const cancel = deadline(p, 600_000, () => (timedOut = true));
+      let bytes = 0;
+      let first = 0;
+      let peak = 0;
+      let stderr = '';
+      const sampler = setInterval(() => {
+        try {
+          const m = /VmHWM:\s+(\d+) kB/.exec(readFileSync(`/proc/${p.pid}/status`, 'utf8'));
+          if (m) peak = Math.max(peak, Number(m[1]) / 1024);
+        } catch {
+          // exited
+        }
+      }, 50);
+      p.stderr.setEncoding('latin1').on('data', (x) => (stderr += x));
+      const t0 = performance.now();
+      p.stdout.on('data', (c) => {
+        if (first === 0) first = performance.now();
+        bytes += c.length;
+        if (mibps !== null) {
+          // Hold the reader until it is back on its rate.
+          const due = first + ((bytes / MiB / mibps) * 1000);
+          const wait = due - performance.now();
+          if (wait > 1) {
+            p.stdout.pause();
+            setTimeout(() => p.stdout.resume(), wait);
+          }
+        }
+      });
+      p.once('error', reject);
+      p.once('close', (code, signal) => {
+        clearInterval(sampler);
+        cancel();
+        if (timedOut) return reject(new Error(`bench: ${argv.join(' ')} did not end within 600 s`));
+        const end = performance.now();
+        resolveRun({ bytes, seconds: (end - (first || t0)) / 1000, code, signal, peakMiB: peak, stderr });
+      });
+    });
+  }
+
+  const ourHost = (sock) => [process.execPath, join(ROOT, 'bin', 'stap-remote.js'), `--remote=unix:${sock}`, moduleFile];
+  const realHost = (sock) => ['/usr/bin/stap', '--runtime=bpf', '-r', tree, `--remote=unix:${sock}`, '-e', 'probe begin { exit() }'];
+  const hostEnv = { ...process.env, HOME: home7, TMPDIR: dir };
+
+  console.log(`## 7. whole chain: child writes ${chainSize / MiB} MiB → guest → host CLI → a fast reader (time from the first output byte to the host's exit); ${chainRuns} alternating runs`);
+  const ourSock = join(dir, 'ours7.sock');
+  const realSock = join(dir, 'real7.sock');
+  const ourGuest = await startOurListener(ourSock, bin7, { env: { CHAIN_BYTES: String(chainSize) } });
+  const realGuest = haveStap ? await startRealChainListener(realSock, chainSize) : null;
+  if (realGuest) await within(hostRun(realHost(realSock), hostEnv), 600_000, 'real stap warm-up (compile, cached after)');
+  const got = { ours: [], real: [] };
+  for (let i = 0; i < chainRuns; i++) {
+    got.ours.push(await hostRun(ourHost(ourSock), hostEnv));
+    if (realGuest) got.real.push(await hostRun(realHost(realSock), hostEnv));
+  }
+  const chainRow = (name, rs) => {
+    if (rs.length === 0) return null;
+    const mibs = median(rs.map((r) => r.bytes / MiB / r.seconds));
+    console.log(
+      `${name.padEnd(34)} median ${mibs.toFixed(0).padStart(5)} MiB/s  host peak RSS ${median(rs.map((r) => r.peakMiB)).toFixed(0).padStart(4)} MiB  bytes lost per run: ${rs.map((r) => chainSize - r.bytes).join(', ')}  exits: ${rs.map((r) => r.code ?? r.signal).join(', ')}`,
+    );
+    return mibs;
+  };
+  const o7 = chainRow('our stapsh → our stap-remote', got.ours);
+  const r7 = chainRow('SystemTap stapsh → SystemTap stap', got.real);
+  if (o7 !== null && r7 !== null) console.log(`ratio ours/SystemTap (throughput): ${(o7 / r7).toFixed(2)}x`);
+  await stopProcess(ourGuest);
+  if (realGuest) await stopProcess(realGuest);
+
+  console.log(`## 7b. the host's peak RSS with a reader throttled to 10 MiB/s: child writes ${throttledSize / MiB} MiB (goal: flat, under 64 MiB)`);
+  const ourGuestT = await startOurListener(join(dir, 'ours7b.sock'), bin7, { env: { CHAIN_BYTES: String(throttledSize) } });
+  const o = await hostRun(ourHost(join(dir, 'ours7b.sock')), hostEnv, 10);
+  console.log(`our stap-remote                    peak RSS ${o.peakMiB.toFixed(0).padStart(4)} MiB  read ${(o.bytes / MiB).toFixed(1)} MiB in ${o.seconds.toFixed(1)} s  bytes lost: ${throttledSize - o.bytes}`);
+  await stopProcess(ourGuestT);
+  if (haveStap) {
+    const realGuestT = await startRealChainListener(join(dir, 'real7b.sock'), throttledSize);
+    const r = await hostRun(realHost(join(dir, 'real7b.sock')), hostEnv, 10);
+    console.log(`SystemTap stap                     peak RSS ${r.peakMiB.toFixed(0).padStart(4)} MiB  read ${(r.bytes / MiB).toFixed(1)} MiB in ${r.seconds.toFixed(1)} s  bytes lost: ${throttledSize - r.bytes}`);
+    await stopProcess(realGuestT);
+  }
 }
 
 cleanup();
