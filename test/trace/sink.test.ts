@@ -27,6 +27,39 @@ const frame = (i: number): TraceEvent => ({
 });
 
 describe('traceSink', () => {
+  it('writes a buffered event within flushMs, without waiting for the buffer to fill or the sink to close', async () => {
+    const path = join(dir, 'live.jsonl');
+    const sink = traceSink(path, { flushMs: 50 });
+    const lines = () => readFileSync(path, 'utf8').split('\n').filter(Boolean).length;
+    // The header alone is buffered too until the first flush.
+    sink.write(frame(1));
+    expect(lines()).toBe(0);
+    const t0 = Date.now();
+    while (lines() < 2) {
+      if (Date.now() - t0 > 5_000) throw new Error('the event never reached the file');
+      await new Promise((r) => setTimeout(r, 10));
+    }
+    expect(parseTrace(readFileSync(path, 'utf8')).events).toEqual([frame(1)]);
+    sink.close();
+  });
+
+  it("writes a session's end at once: a transport eof or error, a machine that stopped", () => {
+    const path = join(dir, 'ends.jsonl');
+    const sink = traceSink(path, { flushMs: 60_000 });
+    const count = () => parseTrace(readFileSync(path, 'utf8')).events.length;
+    sink.write(frame(1));
+    expect(count()).toBe(0);
+    sink.write({ t: 0.002, session: 's1', actor: 'host', kind: 'transport', what: 'fault', message: 'a fault is not an end' });
+    expect(count()).toBe(0);
+    sink.write({ t: 0.003, session: 's1', actor: 'host', kind: 'transport', what: 'eof', direction: 'guest->host' });
+    expect(count()).toBe(3);
+    sink.write(frame(4));
+    expect(count()).toBe(3);
+    sink.write({ t: 0.005, session: 's1', actor: 'host', kind: 'state', machine: 'hostSession', from: 'streaming', to: 'done', status: 'done' });
+    expect(count()).toBe(5);
+    sink.close();
+  });
+
   it('keeps every file under maxBytes and at most `keep` old files', () => {
     const path = join(dir, 'trace.jsonl');
     const maxBytes = 8192;
