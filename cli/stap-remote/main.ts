@@ -21,7 +21,6 @@ import { connectRemote } from '../../host/connect.js';
 import { runOnRemotes } from '../../host/runner.js';
 import { createTrace, traceSink } from '../../trace/recorder.js';
 import { renderText } from '../../trace/render.js';
-import { createWebSocketInspector } from '@statelyai/inspect';
 import type { InspectionEvent } from 'xstate';
 import type { SessionOptions } from '../../host/session.js';
 import { needsSshLegacy, startSshLegacySession } from '../../host/sshLegacy.js';
@@ -103,10 +102,11 @@ export async function main(argv: readonly string[]): Promise<number> {
   const trace = o.trace !== undefined || o.timeline ? createTrace({ source: 'stap-remote' }) : null;
   if (trace && o.trace !== undefined) trace.events$.subscribe(traceSink(o.trace, { header: trace.header }));
   if (trace && o.timeline) trace.events$.subscribe((e) => process.stderr.write(renderText([e])));
+  // Stately's client pulls in ws and superjson: loaded only for --inspect, not on every start.
   const inspector =
     o.inspect === undefined || o.inspect === false
       ? null
-      : createWebSocketInspector({ url: typeof o.inspect === 'string' ? o.inspect : 'ws://localhost:8080' });
+      : (await import('@statelyai/inspect')).createWebSocketInspector({ url: typeof o.inspect === 'string' ? o.inspect : 'ws://localhost:8080' });
   const hooks = (_uri: string, index: number): Pick<SessionOptions, 'onWire' | 'inspect'> => {
     const recorders = trace?.recorders(`remote${index}`, 'host');
     // XState's inspect hook is a function or an observer (Stately's inspector gives an observer).
