@@ -15,7 +15,9 @@
 import { readFileSync } from 'node:fs';
 import { constants } from 'node:os';
 import { basename } from 'node:path';
-import { Command, InvalidArgumentError } from 'commander';
+import { InvalidArgumentError } from 'commander';
+import { cliProgram, parseCliSync, usageError } from '../common/cli.js';
+import { cannot } from '../common/words.js';
 import { parseRemote, type RemoteSpec } from '../../protocol/remoteUri.js';
 import { connectRemote } from '../../host/connect.js';
 import { runOnRemotes } from '../../host/runner.js';
@@ -46,8 +48,7 @@ function seconds(value: string): number {
 }
 
 export async function main(argv: readonly string[]): Promise<number> {
-  const program = new Command('stap-remote')
-    .description("Run a compiled SystemTap module on remotes through stapsh, as stap's pass 5 does.")
+  const program = cliProgram('stap-remote', "Run a compiled SystemTap module on remotes through stapsh, as stap's pass 5 does.")
     .argument('<MODULE>', 'the compiled module: NAME.ko (kernel), NAME.so (dyninst) or NAME.bo (bpf)')
     .argument('[MODULE_ARGS...]', 'module arguments (name=value)')
     .option('--remote <URI>', 'a remote: unix:/path, stapsh:, ssh://host[:port], host[:port], libvirt://DOMAIN[/URI]; repeatable', (v: string, all: string[]) => [...all, v], [] as string[])
@@ -63,20 +64,13 @@ export async function main(argv: readonly string[]): Promise<number> {
       "send the machines' XState inspection events to a WebSocket inspector (Stately's; default ws://localhost:8080)",
     )
     .option('--no-extensions', "send exactly what SystemTap's stap sends: no hello nonce, no `option status`")
-    .exitOverride()
-    .configureOutput({ writeErr: (s) => process.stderr.write(s) })
-    .showHelpAfterError();
-  try {
-    program.parse(argv as string[], { from: 'user' });
-  } catch (error) {
-    return (error as { exitCode?: number }).exitCode ?? 2;
-  }
+    .action(() => {
+      if (program.opts<CliOptions>().remote.length === 0) usageError(program, 'at least one --remote=URI is needed');
+    });
+  const usage = parseCliSync(program, argv);
+  if (usage !== null) return usage;
   const o = program.opts<CliOptions>();
   const [modulePath, ...moduleArgs] = program.args as [string, ...string[]];
-  if (o.remote.length === 0) {
-    process.stderr.write('stap-remote: at least one --remote=URI is needed\n');
-    return 2;
-  }
   const specs: RemoteSpec[] = [];
   for (const uri of o.remote) {
     const parsed = parseRemote(uri);
@@ -90,7 +84,7 @@ export async function main(argv: readonly string[]): Promise<number> {
   try {
     bytes = readFileSync(modulePath);
   } catch (error) {
-    process.stderr.write(`stap-remote: cannot read module ${modulePath}: ${(error as Error).message}\n`);
+    process.stderr.write(`stap-remote: ${cannot('read module', modulePath, error)}\n`);
     return 1;
   }
   const module = { name: basename(modulePath), bytes };
@@ -100,7 +94,14 @@ export async function main(argv: readonly string[]): Promise<number> {
         process.stderr.write(`\r${name}: ${Math.floor((100 * sent) / total)}% of ${total} bytes${sent === total ? '\n' : ''}`)
     : undefined;
   const trace = o.trace !== undefined || o.timeline ? createTrace({ source: 'stap-remote' }) : null;
-  if (trace && o.trace !== undefined) trace.events$.subscribe(traceSink(o.trace, { header: trace.header }));
+  if (trace && o.trace !== undefined) {
+    try {
+      trace.events$.subscribe(traceSink(o.trace, { header: trace.header }));
+    } catch (error) {
+      process.stderr.write(`stap-remote: ${cannot('write trace', o.trace, error)}\n`);
+      return 1;
+    }
+  }
   if (trace && o.timeline) trace.events$.subscribe((e) => process.stderr.write(renderText([e])));
   // Stately's client pulls in ws and superjson: loaded only for --inspect, not on every start.
   const inspector =
