@@ -17,6 +17,7 @@ import { constants } from 'node:os';
 import { basename } from 'node:path';
 import { InvalidArgumentError } from 'commander';
 import { cliProgram, parseCliSync, usageError } from '../common/cli.js';
+import { stdoutClosed } from '../common/launch.js';
 import { cannot } from '../common/words.js';
 import { parseRemote, type RemoteSpec } from '../../protocol/remoteUri.js';
 import { connectRemote } from '../../host/connect.js';
@@ -157,6 +158,9 @@ export async function main(argv: readonly string[]): Promise<number> {
   };
   process.on('SIGINT', onSigint);
   process.on('SIGTERM', onSigint);
+  // Nobody reads our stdout any more (`| head`): end every session as Ctrl-C does (launch exits 141, quietly).
+  const onStdoutClosed = () => runner.interrupt();
+  stdoutClosed.addEventListener('abort', onStdoutClosed, { once: true });
   try {
     await new Promise<void>((resolve) =>
       runner.output$.subscribe({
@@ -182,6 +186,7 @@ export async function main(argv: readonly string[]): Promise<number> {
   } finally {
     process.off('SIGINT', onSigint);
     process.off('SIGTERM', onSigint);
+    stdoutClosed.removeEventListener('abort', onStdoutClosed);
     // Completing the events flushes and closes the trace file.
     trace?.close();
     inspector?.stop();
