@@ -22,6 +22,8 @@ const pkg = JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')) as {
   dependencies: Record<string, string>;
 };
 const README = readFileSync(join(ROOT, 'README.md'), 'utf8');
+/** Heavy (ws, superjson) and needed only by `stap-remote --inspect`: left out of the consumer's node_modules. */
+const OPTIONAL_AT_RUN_TIME = '@statelyai/inspect';
 
 interface PackFile {
   readonly path: string;
@@ -109,8 +111,9 @@ describe('a consumer of the packed tarball', () => {
     const modules = join(consumer, 'node_modules');
     mkdirSync(join(modules, 'stapflow'), { recursive: true });
     execFileSync('tar', ['-xzf', tarball, '-C', join(modules, 'stapflow'), '--strip-components=1'], { timeout: 30_000 });
-    // The dependencies as npm would install them, linked from this checkout (no network).
-    for (const dep of [...Object.keys(pkg.dependencies), '@types/node']) {
+    // The dependencies as npm would install them, linked from this checkout (no network);
+    // all but @statelyai/inspect, which the programs must import only for --inspect.
+    for (const dep of [...Object.keys(pkg.dependencies).filter((d) => d !== OPTIONAL_AT_RUN_TIME), '@types/node']) {
       mkdirSync(dirname(join(modules, dep)), { recursive: true });
       symlinkSync(realpathSync(join(ROOT, 'node_modules', dep)), join(modules, dep));
     }
@@ -160,9 +163,13 @@ describe('a consumer of the packed tarball', () => {
     expect(out).toBe(`${pkg.version}\n`);
   });
 
-  it('runs the packed bins: stap-remote --version, stapsh-trace --help', () => {
+  it('runs the packed bins, stap-remote without @statelyai/inspect installed (imported only for --inspect)', () => {
     const bin = (name: string) => join(consumer, 'node_modules', 'stapflow', pkg.bin[name]!);
+    expect(existsSync(join(consumer, 'node_modules', OPTIONAL_AT_RUN_TIME))).toBe(false);
     expect(execFileSync(process.execPath, [bin('stap-remote'), '--version'], { encoding: 'utf8', timeout: 30_000 })).toBe(`${pkg.version}\n`);
+    for (const name of Object.keys(pkg.bin)) {
+      expect(execFileSync(process.execPath, [bin(name), '-V'], { encoding: 'utf8', timeout: 30_000 })).toBe(`${pkg.version}\n`);
+    }
     expect(execFileSync(process.execPath, [bin('stapsh-trace'), '--help'], { encoding: 'utf8', timeout: 30_000 })).toContain('docs/trace-format.md');
   });
 });
