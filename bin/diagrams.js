@@ -1,6 +1,5 @@
 #!/usr/bin/env node
-import { fileURLToPath } from 'node:url';
-import { writeDiagrams } from '../dist/cli/diagrams/generate.js';
+import { launch } from '../dist/cli/common/launch.js';
+import { main } from '../dist/cli/diagrams/main.js';
 
-const dir = fileURLToPath(new URL('../diagrams', import.meta.url));
-for (const f of await writeDiagrams(dir)) console.log(`wrote ${f}`);
+launch('diagrams', main);

@@ -1,5 +1,5 @@
 #!/usr/bin/env node
-import { main } from "../dist/cli/stap-remote/main.js";
-import { launch } from "./launch.js";
+import { launch } from '../dist/cli/common/launch.js';
+import { main } from '../dist/cli/stap-remote/main.js';
 
-launch("stap-remote", main);
+launch('stap-remote', main);

@@ -1,5 +1,5 @@
 #!/usr/bin/env node
-import { main } from "../dist/cli/stapsh-proxy/main.js";
-import { launch } from "./launch.js";
+import { launch } from '../dist/cli/common/launch.js';
+import { main } from '../dist/cli/stapsh-proxy/main.js';
 
-launch("stapsh-proxy", main);
+launch('stapsh-proxy', main);

@@ -1,5 +1,5 @@
 #!/usr/bin/env node
-import { main } from "../dist/cli/stapsh-trace/main.js";
-import { launch } from "./launch.js";
+import { launch } from '../dist/cli/common/launch.js';
+import { main } from '../dist/cli/stapsh-trace/main.js';
 
-launch("stapsh-trace", main);
+launch('stapsh-trace', main);

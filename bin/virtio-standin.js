@@ -1,5 +1,5 @@
 #!/usr/bin/env node
-import { main } from "../dist/standins/virtio.js";
-import { launch } from "./launch.js";
+import { launch } from '../dist/cli/common/launch.js';
+import { main } from '../dist/cli/virtio-standin/main.js';
 
-launch("virtio-standin", main);
+launch('virtio-standin', main);

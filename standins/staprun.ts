@@ -15,16 +15,19 @@ export function runStandin(argv: readonly string[]): void {
     argv.filter((a) => /^[a-z_]+=/.test(a)).map((a) => [a.slice(0, a.indexOf('=')), a.slice(a.indexOf('=') + 1)] as const),
   );
   const out = (line: string) => process.stdout.write(`${line}\n`);
+  // Statuses go to process.exitCode, never process.exit(): a pipe may still hold our last lines.
   if (moduleArg === undefined) {
     process.stderr.write('ERROR: Need a module name or path to load.\n');
-    process.exit(1);
+    process.exitCode = 1;
+    return;
   }
   let size = -1;
   try {
     size = statSync(moduleArg).size;
   } catch {
     process.stderr.write(`ERROR: Couldn't open module ${moduleArg}\n`);
-    process.exit(1);
+    process.exitCode = 1;
+    return;
   }
   out(`begin: module ${basename(moduleArg)} (${size} bytes), args: ${argv.join(' ')}`);
   const stderrText = options.get('stderr');
@@ -33,8 +36,10 @@ export function runStandin(argv: readonly string[]): void {
   const interval = Number(options.get('interval') ?? 200);
   const status = Number(options.get('status') ?? 0);
   let n = 0;
+  let ended = false;
   const timer = setInterval(() => {
     if (n >= ticks) {
+      ended = true;
       clearInterval(timer);
       out('end: done');
       process.exitCode = status;
@@ -44,9 +49,11 @@ export function runStandin(argv: readonly string[]): void {
   }, interval);
   for (const signal of ['SIGHUP', 'SIGINT', 'SIGTERM'] as const) {
     process.on(signal, () => {
+      if (ended) return;
+      ended = true;
       clearInterval(timer);
       out(`end: ${signal} after ${n} ticks`);
-      process.exit(0);
+      process.exitCode = 0;
     });
   }
 }

@@ -17,6 +17,7 @@ import { pipeline } from 'node:stream/promises';
 import type { TraceEvent } from '../../trace/format.js';
 import { createTrace, traceSink } from '../../trace/recorder.js';
 import { renderMermaid, renderText } from '../../trace/render.js';
+import { cliProgram, parseCliSync } from '../common/cli.js';
 
 const ROOT = resolve(import.meta.dirname, '../../..');
 
@@ -48,7 +49,16 @@ async function connectListening(sock: string) {
   }
 }
 
-export async function main(): Promise<number> {
+export async function main(argv: readonly string[] = []): Promise<number> {
+  const usage = parseCliSync(
+    cliProgram(
+      'demo',
+      'A whole session on embedded defaults (`npm start`; no root, no kernel): our guest on a unix socket with a staprun stand-in, ' +
+        'our host uploading a sample module, a live timeline, an interrupt after a few ticks, and the trace and its renderings written to a temp dir.',
+    ),
+    argv,
+  );
+  if (usage !== null) return usage;
   const dir = mkdtempSync(join(tmpdir(), 'stapflow-demo-'));
   const bindir = join(dir, 'bin');
   mkdirSync(bindir);

@@ -16,13 +16,15 @@ import { readFileSync } from 'node:fs';
 import { constants } from 'node:os';
 import { basename } from 'node:path';
 import type { Readable, Writable } from 'node:stream';
-import { Command, InvalidArgumentError } from 'commander';
+import { InvalidArgumentError } from 'commander';
+import { cliProgram, parseCliSync, usageError } from '../common/cli.js';
+import { BROKEN_PIPE_STATUS } from '../common/launch.js';
+import { cannot } from '../common/words.js';
 import { parseRemote, type RemoteSpec } from '../../protocol/remoteUri.js';
 import { connectRemote } from '../../host/connect.js';
 import { runOnRemotes } from '../../host/runner.js';
 import { createTrace, traceSink } from '../../trace/recorder.js';
 import { renderText } from '../../trace/render.js';
-import { createWebSocketInspector } from '@statelyai/inspect';
 import type { InspectionEvent } from 'xstate';
 import type { SessionOptions } from '../../host/session.js';
 import { needsSshLegacy, startSshLegacySession } from '../../host/sshLegacy.js';
@@ -46,9 +48,6 @@ function seconds(value: string): number {
   if (!Number.isFinite(n) || n <= 0) throw new InvalidArgumentError('must be a positive number of seconds');
   return n;
 }
-
-/** Exit status when our stdout's reader went away: quiet, like a filter whose reader left. */
-export const STDOUT_CLOSED_STATUS = 0;
 
 /**
  * Copy `from` into `to`, waiting for 'drain' (so the source is read only as
@@ -90,8 +89,7 @@ async function copyOut(from: Readable, to: Writable, onClosed: () => void): Prom
 }
 
 export async function main(argv: readonly string[]): Promise<number> {
-  const program = new Command('stap-remote')
-    .description("Run a compiled SystemTap module on remotes through stapsh, as stap's pass 5 does.")
+  const program = cliProgram('stap-remote', "Run a compiled SystemTap module on remotes through stapsh, as stap's pass 5 does.")
     .argument('<MODULE>', 'the compiled module: NAME.ko (kernel), NAME.so (dyninst) or NAME.bo (bpf)')
     .argument('[MODULE_ARGS...]', 'module arguments (name=value)')
     .option('--remote <URI>', 'a remote: unix:/path, stapsh:, ssh://host[:port], host[:port], libvirt://DOMAIN[/URI]; repeatable', (v: string, all: string[]) => [...all, v], [] as string[])
@@ -107,20 +105,13 @@ export async function main(argv: readonly string[]): Promise<number> {
       "send the machines' XState inspection events to a WebSocket inspector (Stately's; default ws://localhost:8080)",
     )
     .option('--no-extensions', "send exactly what SystemTap's stap sends: no hello nonce, no `option status`")
-    .exitOverride()
-    .configureOutput({ writeErr: (s) => process.stderr.write(s) })
-    .showHelpAfterError();
-  try {
-    program.parse(argv as string[], { from: 'user' });
-  } catch (error) {
-    return (error as { exitCode?: number }).exitCode ?? 2;
-  }
+    .action(() => {
+      if (program.opts<CliOptions>().remote.length === 0) usageError(program, 'at least one --remote=URI is needed');
+    });
+  const usage = parseCliSync(program, argv);
+  if (usage !== null) return usage;
   const o = program.opts<CliOptions>();
   const [modulePath, ...moduleArgs] = program.args as [string, ...string[]];
-  if (o.remote.length === 0) {
-    process.stderr.write('stap-remote: at least one --remote=URI is needed\n');
-    return 2;
-  }
   const specs: RemoteSpec[] = [];
   for (const uri of o.remote) {
     const parsed = parseRemote(uri);
@@ -134,7 +125,7 @@ export async function main(argv: readonly string[]): Promise<number> {
   try {
     bytes = readFileSync(modulePath);
   } catch (error) {
-    process.stderr.write(`stap-remote: cannot read module ${modulePath}: ${(error as Error).message}\n`);
+    process.stderr.write(`stap-remote: ${cannot('read module', modulePath, error)}\n`);
     return 1;
   }
   const module = { name: basename(modulePath), bytes };
@@ -144,12 +135,20 @@ export async function main(argv: readonly string[]): Promise<number> {
         process.stderr.write(`\r${name}: ${Math.floor((100 * sent) / total)}% of ${total} bytes${sent === total ? '\n' : ''}`)
     : undefined;
   const trace = o.trace !== undefined || o.timeline ? createTrace({ source: 'stap-remote' }) : null;
-  if (trace && o.trace !== undefined) trace.events$.subscribe(traceSink(o.trace, { header: trace.header }));
+  if (trace && o.trace !== undefined) {
+    try {
+      trace.events$.subscribe(traceSink(o.trace, { header: trace.header }));
+    } catch (error) {
+      process.stderr.write(`stap-remote: ${cannot('write trace', o.trace, error)}\n`);
+      return 1;
+    }
+  }
   if (trace && o.timeline) trace.events$.subscribe((e) => process.stderr.write(renderText([e])));
+  // Stately's client pulls in ws and superjson: loaded only for --inspect, not on every start.
   const inspector =
     o.inspect === undefined || o.inspect === false
       ? null
-      : createWebSocketInspector({ url: typeof o.inspect === 'string' ? o.inspect : 'ws://localhost:8080' });
+      : (await import('@statelyai/inspect')).createWebSocketInspector({ url: typeof o.inspect === 'string' ? o.inspect : 'ws://localhost:8080' });
   const hooks = (_uri: string, index: number): Pick<SessionOptions, 'onWire' | 'inspect'> => {
     const recorders = trace?.recorders(`remote${index}`, 'host');
     // XState's inspect hook is a function or an observer (Stately's inspector gives an observer).
@@ -200,12 +199,12 @@ export async function main(argv: readonly string[]): Promise<number> {
   process.on('SIGINT', onSigint);
   process.on('SIGTERM', onSigint);
   // Output reaches our stdout/stderr at the pace they take it (backpressure to every guest).
-  // A reader that goes away (EPIPE, `| head`) ends us quietly: every guest is told to quit and
-  // the rest of its output is read and dropped.
-  let stdoutClosed = false;
+  // A reader that goes away (EPIPE, `| head`) ends us quietly, as launch() does for every
+  // program (status 141): every guest is told to quit, the rest of its output read and dropped.
+  let readerGone = false;
   const copies = Promise.all([
     copyOut(runner.stdout, process.stdout, () => {
-      stdoutClosed = true;
+      readerGone = true;
       runner.interrupt();
     }),
     copyOut(runner.stderr, process.stderr, () => undefined),
@@ -213,7 +212,7 @@ export async function main(argv: readonly string[]): Promise<number> {
   try {
     await copies;
     const { results, firstFailure } = await runner.done;
-    if (stdoutClosed) return STDOUT_CLOSED_STATUS;
+    if (readerGone) return BROKEN_PIPE_STATUS;
     if (firstFailure) {
       // Over ssh the reason is often only in ssh's exit status (255: no connection, 127: no stapsh).
       const exitReason = firstFailure.result.exit ? sshExitError(firstFailure.result.exit, firstFailure.uri) : null;

@@ -4,7 +4,8 @@
  * (a documented SystemTap 4.8 quirk, not a failure) or SKIP per scenario.
  */
 
-import { Command, CommanderError, InvalidArgumentError } from 'commander';
+import { InvalidArgumentError } from 'commander';
+import { cliProgram, parseCliSync, usageStatus } from '../common/cli.js';
 import { splitCommandWords } from '../../host/connect.js';
 import { CATALOGUE, selectScenarios } from '../../conformance/catalogue.js';
 import { CHILD_SCRIPT } from '../../conformance/child.js';
@@ -48,8 +49,10 @@ function line(r: ScenarioResult): string {
 }
 
 export async function main(argv: readonly string[]): Promise<number> {
-  const program = new Command('stapsh-conformance')
-    .description('Run a catalogue of stapsh protocol scenarios against a guest started over stdio (each in a fresh process with a private TMPDIR).')
+  const program = cliProgram(
+    'stapsh-conformance',
+    'Run a catalogue of stapsh protocol scenarios against a guest started over stdio (each in a fresh process with a private TMPDIR).',
+  )
     .option('--guest <COMMAND>', 'the guest command, split like shell words (no shell)')
     .option('--release <V>', 'the release the guest must say in its hello (also decides option bpf)')
     .option('--filter <RE>', 'only scenarios whose name matches this regular expression')
@@ -61,15 +64,10 @@ export async function main(argv: readonly string[]): Promise<number> {
     .option('--child-wrapper', 'the guest runs the conformance child (--print-child) as staprun: run the scenarios that need it')
     .option('--print-child', 'print the child script and exit')
     .option('--list', 'list the selected scenarios and exit')
-    .addHelpText('after', HELP_AFTER)
-    .exitOverride()
-    .configureOutput({ writeOut: (s) => process.stdout.write(s), writeErr: (s) => process.stderr.write(s) });
-  try {
-    program.parse([...argv], { from: 'user' });
-  } catch (e) {
-    if (e instanceof CommanderError) return e.exitCode === 0 ? 0 : 2;
-    throw e;
-  }
+    .addHelpText('after', HELP_AFTER);
+  const parsed = parseCliSync(program, argv);
+  if (parsed !== null) return parsed;
+  const usage = (message: string) => usageStatus(program, message);
   const o = program.opts<{
     guest?: string;
     release?: string;
@@ -91,31 +89,26 @@ export async function main(argv: readonly string[]): Promise<number> {
   try {
     scenarios = selectScenarios(o.filter ?? null, CATALOGUE);
   } catch (e) {
-    process.stderr.write(`stapsh-conformance: bad --filter: ${e instanceof Error ? e.message : String(e)}\n`);
-    return 2;
+    return usage(`bad --filter: ${e instanceof Error ? e.message : String(e)}`);
   }
   if (o.list) {
     for (const sc of scenarios) process.stdout.write(`${sc.name}${sc.needsChild ? ' (child)' : ''}\n`);
     return 0;
   }
   if (!o.guest) {
-    process.stderr.write('stapsh-conformance: --guest COMMAND is required\n');
-    return 2;
+    return usage('--guest COMMAND is required');
   }
   let guestArgv: string[];
   try {
     guestArgv = splitCommandWords(o.guest);
   } catch (e) {
-    process.stderr.write(`stapsh-conformance: ${e instanceof Error ? e.message : String(e)}\n`);
-    return 2;
+    return usage(`bad --guest: ${e instanceof Error ? e.message : String(e)}`);
   }
   if (guestArgv.length === 0) {
-    process.stderr.write('stapsh-conformance: --guest is empty\n');
-    return 2;
+    return usage('--guest is empty');
   }
   if (scenarios.length === 0) {
-    process.stderr.write('stapsh-conformance: no scenario matches --filter\n');
-    return 2;
+    return usage('no scenario matches --filter');
   }
   const started = Date.now();
   const results = await runCatalogue(scenarios, {

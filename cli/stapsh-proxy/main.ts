@@ -1,7 +1,9 @@
 /** `stapsh-proxy`: a recording, fault-injecting man-in-the-middle between a stap host and a stapsh guest. */
 
 import { readFileSync } from 'node:fs';
-import { Command, CommanderError, InvalidArgumentError } from 'commander';
+import { InvalidArgumentError } from 'commander';
+import { cliProgram, exitStatusOf, usageError } from '../common/cli.js';
+import { cannot } from '../common/words.js';
 import { splitCommandWords } from '../../host/connect.js';
 import { createTrace, traceSink } from '../../trace/recorder.js';
 import { startProxy, type ProxyUpstream } from '../../proxy/proxy.js';
@@ -24,19 +26,19 @@ function unixPath(flag: string, value: string): string {
 
 /** Parse the command line; throws `CommanderError` (with `exitCode`) on `--help` and on usage errors. */
 export function parseProxyArgs(argv: readonly string[]): ProxyCliOptions {
-  const program = new Command('stapsh-proxy')
-    .description(
-      'A man-in-the-middle for the stap remote protocol: listens on a unix socket, opens one upstream connection per client ' +
+  const program = cliProgram(
+    'stapsh-proxy',
+    'A man-in-the-middle for the stap remote protocol: listens on a unix socket, opens one upstream connection per client ' +
         '(a unix socket, or a command whose stdin/stdout are relayed and whose stderr is merged downstream), records every ' +
-        'chunk into a trace and applies Toxiproxy-like toxics. SIGTERM: stop, close everything, flush the trace, exit 0.',
-    )
-    .requiredOption('--listen <unix:PATH>', 'where host clients connect')
+      'chunk into a trace and applies Toxiproxy-like toxics. SIGTERM: stop, close everything, flush the trace, exit 0.',
+  )
+    .option('--listen <unix:PATH>', 'where host clients connect (required)')
     .option('--connect <unix:PATH>', 'the guest: a listening unix socket')
     .option('--connect-cmd <COMMAND>', 'the guest: a command spawned per client (split like shell words, no shell)')
     .option('--toxic <SPEC>', 'NAME:DIRECTION[:key=value,...], repeatable; NAME: latency(ms,jitter) bandwidth(rate KB/s) slicer(avg,var,delay_us) limit_data(bytes) timeout(ms) reset_peer(ms) slow_close(ms) down; DIRECTION: upstream (host→guest), downstream, both; toxicity=0..1 for any', (v: string, acc: string[]) => [...acc, v], [] as string[])
     .option('--toxics-file <JSON>', 'a JSON array of {name, direction, toxicity?, attributes}')
     .option('--trace <FILE>', 'record a JSONL trace of every connection (actor proxy)')
-    .option('--seed <N>', 'seed of the toxics PRNG (default 0)', (v: string) => {
+    .option('--seed <N>', 'seed of the toxics PRNG', (v: string) => {
       const n = Number(v);
       if (!Number.isInteger(n) || n < 0 || n > 0xffffffff) throw new InvalidArgumentError('must be an integer in 0..4294967295');
       return n;
@@ -46,19 +48,18 @@ export function parseProxyArgs(argv: readonly string[]): ProxyCliOptions {
       if (!Number.isInteger(n) || n < 0) throw new InvalidArgumentError('must be a non-negative integer');
       return n;
     }, 2_000)
-    .option('-v, --verbose', 'log connections and toxics on stderr')
-    .exitOverride()
-    .configureOutput({ writeErr: (s) => process.stderr.write(s) })
-    .showHelpAfterError();
-  program.parse(argv as string[], { from: 'user' });
-  const o = program.opts<{ listen: string; connect?: string; connectCmd?: string; toxic: string[]; toxicsFile?: string; trace?: string; seed: number; verbose?: boolean; halfCloseGrace: number }>();
-  const usage = (m: string): never => program.error(`stapsh-proxy: ${m}`);
+    .option('-v, --verbose', 'log connections and toxics on stderr');
+  program.parse([...argv], { from: 'user' });
+  const o = program.opts<{ listen?: string; connect?: string; connectCmd?: string; toxic: string[]; toxicsFile?: string; trace?: string; seed: number; verbose?: boolean; halfCloseGrace: number }>();
+  const usage = (m: string): never => usageError(program, m);
+  // Checked after parsing, so that an unknown option is what gets reported, not this.
+  if (o.listen === undefined) usage('--listen unix:PATH is required');
   if ((o.connect === undefined) === (o.connectCmd === undefined)) usage('give exactly one of --connect unix:PATH and --connect-cmd COMMAND');
   let upstream: ProxyUpstream;
   let listen: string;
   const toxics: Toxic[] = [];
   try {
-    listen = unixPath('--listen', o.listen);
+    listen = unixPath('--listen', o.listen!);
     if (o.connect !== undefined) {
       upstream = { kind: 'unix', path: unixPath('--connect', o.connect) };
     } else {
@@ -67,7 +68,15 @@ export function parseProxyArgs(argv: readonly string[]): ProxyCliOptions {
       upstream = { kind: 'cmd', argv: [words[0]!, ...words.slice(1)] };
     }
     for (const spec of o.toxic) toxics.push(parseToxic(spec));
-    if (o.toxicsFile !== undefined) toxics.push(...parseToxicsJson(readFileSync(o.toxicsFile, 'utf8'), o.toxicsFile));
+    if (o.toxicsFile !== undefined) {
+      let text: string;
+      try {
+        text = readFileSync(o.toxicsFile, 'utf8');
+      } catch (error) {
+        throw new Error(cannot('read --toxics-file', o.toxicsFile, error));
+      }
+      toxics.push(...parseToxicsJson(text, o.toxicsFile));
+    }
   } catch (e) {
     return usage(e instanceof Error ? e.message : String(e));
   }
@@ -80,12 +89,17 @@ export async function main(argv: readonly string[]): Promise<number> {
   try {
     o = parseProxyArgs(argv);
   } catch (e) {
-    if (e instanceof CommanderError) return e.exitCode;
-    throw e;
+    return exitStatusOf(e);
   }
   const log = o.verbose ? (m: string) => process.stderr.write(`stapsh-proxy: ${m}\n`) : undefined;
   const trace = o.trace === null ? undefined : createTrace({ source: 'stapsh-proxy' });
-  const sink = o.trace === null || trace === undefined ? undefined : traceSink(o.trace, { header: trace.header });
+  let sink;
+  try {
+    sink = o.trace === null || trace === undefined ? undefined : traceSink(o.trace, { header: trace.header });
+  } catch (error) {
+    process.stderr.write(`stapsh-proxy: ${cannot('write trace', o.trace!, error)}\n`);
+    return 1;
+  }
   if (sink !== undefined) trace!.events$.subscribe(sink);
   const finish = () => {
     trace?.close();

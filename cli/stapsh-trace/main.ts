@@ -18,7 +18,10 @@
  */
 
 import { closeSync, fstatSync, openSync, readFileSync, readSync, statSync, writeFileSync } from 'node:fs';
-import { Command, CommanderError, InvalidArgumentError, Option } from 'commander';
+import { InvalidArgumentError, Option } from 'commander';
+import { cliProgram, cliSubcommand, parseCli, usageError } from '../common/cli.js';
+import { stdoutClosed } from '../common/launch.js';
+import { cannot } from '../common/words.js';
 import { parseTraceLine, type TraceEvent } from '../../trace/format.js';
 import { renderHtml, renderSvg } from '../../trace/html.js';
 import { readAnyTrace, renderMermaid, renderText, transcriptDecoder } from '../../trace/render.js';
@@ -26,11 +29,14 @@ import { readAnyTrace, renderMermaid, renderText, transcriptDecoder } from '../.
 export interface MainIo {
   readonly stdout: (text: string) => void;
   readonly stderr: (text: string) => void;
+  /** Aborted when stdout's reader went away: `follow` then stops. */
+  readonly closed?: AbortSignal;
 }
 
 const defaultIo: MainIo = {
   stdout: (s) => void process.stdout.write(s),
   stderr: (s) => void process.stderr.write(s),
+  closed: stdoutClosed,
 };
 
 const FORMATS = ['text', 'mermaid', 'svg', 'html'] as const;
@@ -41,9 +47,7 @@ function render(file: string, format: RenderFormat, out: string | undefined, io:
   try {
     text = readFileSync(file, 'utf8');
   } catch (error) {
-    const code = (error as NodeJS.ErrnoException).code;
-    const why = code === 'ENOENT' ? 'no such file' : code === 'EISDIR' ? 'is a directory' : error instanceof Error ? error.message : String(error);
-    io.stderr(`stapsh-trace: cannot read ${file}: ${why}\n`);
+    io.stderr(`stapsh-trace: ${cannot('read', file, error)}\n`);
     return 1;
   }
   const parsed = readAnyTrace(text, { source: file });
@@ -71,7 +75,7 @@ function render(file: string, format: RenderFormat, out: string | undefined, io:
   try {
     writeFileSync(out, output);
   } catch (error) {
-    io.stderr(`stapsh-trace: cannot write ${out}: ${error instanceof Error ? error.message : String(error)}\n`);
+    io.stderr(`stapsh-trace: ${cannot('write', out, error)}\n`);
     return 1;
   }
   return 0;
@@ -190,13 +194,9 @@ export async function follow(file: string, options: FollowOptions, io: MainIo): 
 /** Run the CLI with `argv` (without node and the script); resolves with the exit status. */
 export async function main(argv: readonly string[], io: MainIo = defaultIo): Promise<number> {
   let status = 0;
-  const program = new Command('stapsh-trace')
-    .description('Render stapflow traces (JSONL, docs/trace-format.md) and byte-exact protocol transcripts.')
-    .exitOverride()
-    .configureOutput({ writeOut: io.stdout, writeErr: io.stderr })
-    .showHelpAfterError();
-  program
-    .command('render')
+  const out = { stdout: io.stdout, stderr: io.stderr };
+  const program = cliProgram('stapsh-trace', 'Render stapflow traces (JSONL, docs/trace-format.md) and byte-exact protocol transcripts.', out);
+  cliSubcommand(program, 'render', out)
     .description('render FILE (a stapflow trace or a {t,dir,bytes,text} transcript, auto-detected) as a timeline or a diagram')
     .argument('<FILE>', 'trace or transcript (JSON Lines)')
     .addOption(
@@ -211,8 +211,7 @@ export async function main(argv: readonly string[], io: MainIo = defaultIo): Pro
     .action((file: string, o: { format: RenderFormat; output?: string }) => {
       status = render(file, o.format, o.output, io);
     });
-  program
-    .command('follow')
+  cliSubcommand(program, 'follow', out)
     .description('print new events of FILE (trace or transcript) as text lines as it grows; reopens it on rotation; stop with SIGINT')
     .argument('<FILE>', 'trace or transcript (JSON Lines)')
     .addOption(
@@ -227,21 +226,23 @@ export async function main(argv: readonly string[], io: MainIo = defaultIo): Pro
       const onSignal = () => stop.abort();
       process.once('SIGINT', onSignal);
       process.once('SIGTERM', onSignal);
+      io.closed?.addEventListener('abort', onSignal, { once: true });
+      if (io.closed?.aborted) stop.abort();
       try {
         status = await follow(file, { intervalMs: o.interval, signal: stop.signal }, io);
       } finally {
         process.off('SIGINT', onSignal);
         process.off('SIGTERM', onSignal);
+        io.closed?.removeEventListener('abort', onSignal);
       }
     });
-  try {
-    await program.parseAsync(argv as string[], { from: 'user' });
-  } catch (error) {
-    if (error instanceof CommanderError) {
-      // --help / --version exit 0; usage errors were already printed.
-      return error.exitCode === 0 ? 0 : 2;
-    }
-    throw error;
-  }
-  return status;
+  // Commander would print the whole help for a missing command; the convention is one line.
+  program
+    .allowExcessArguments(true)
+    .action(() => {
+      const [word] = program.args;
+      usageError(program, word === undefined ? 'missing command: render or follow' : `unknown command '${word}' (render or follow)`);
+    });
+  const usage = await parseCli(program, argv);
+  return usage ?? status;
 }

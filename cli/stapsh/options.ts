@@ -1,6 +1,7 @@
 /** Command-line options of our `stapsh`, parsed with commander. */
 
-import { Command, InvalidArgumentError } from 'commander';
+import { InvalidArgumentError } from 'commander';
+import { cliProgram, exitStatusOf, parseCliSync, usageError } from '../common/cli.js';
 import { NEWEST_RELEASE } from '../../protocol/releases.js';
 
 export interface StapshOptions {
@@ -26,12 +27,13 @@ function positiveInt(value: string): number {
   return n;
 }
 
-export function parseStapshArgs(argv: readonly string[], env: NodeJS.ProcessEnv = process.env): StapshOptions {
-  const program = new Command('stapsh')
-    .description(
-      "SystemTap's remote guest: answers a stap host on stdin/stdout, a virtio-serial port (-l) or a unix socket (--listen), " +
-        'and runs staprun/stapdyn/stapbpf from --bindir in a private temp dir.',
-    )
+/** The options, or the exit status when there is nothing to run (after --help, --version or a usage error, already reported). */
+export function parseStapshArgs(argv: readonly string[], env: NodeJS.ProcessEnv = process.env): StapshOptions | number {
+  const program = cliProgram(
+    'stapsh',
+    "SystemTap's remote guest: answers a stap host on stdin/stdout, a virtio-serial port (-l) or a unix socket (--listen), " +
+      'and runs staprun/stapdyn/stapbpf from --bindir in a private temp dir.',
+  )
     .option('-v, --verbose', 'more debug output on stderr (stapsh: lines); repeatable', (_: string, n: number) => n + 1, 0)
     .option('-l, --port <PORT>', 'listening mode: open PORT read-write and wait for a host (virtio-serial)')
     .option('--listen <unix:PATH>', 'serve each connection on a unix socket as an independent session, until SIGTERM')
@@ -41,11 +43,17 @@ export function parseStapshArgs(argv: readonly string[], env: NodeJS.ProcessEnv 
     .option('--trace-max-bytes <BYTES>', 'size cap of the trace file before it rotates (keeps 3 old files)', positiveInt, 64 * 1024 * 1024)
     .option('--grace <MS>', 'how long a hung-up child may run before SIGKILL', positiveInt, 10_000)
     .option('--max-upload <BYTES>', 'cumulative upload cap per session', positiveInt, 256_000_000)
-    .option('--no-extensions', "answer exactly as SystemTap's stapsh of --protocol-version: refuse `option status`, ignore a hello nonce")
-    .exitOverride()
-    .configureOutput({ writeErr: (s) => process.stderr.write(s) })
-    .showHelpAfterError();
-  program.parse(argv as string[], { from: 'user' });
+    .option('--no-extensions', "answer exactly as SystemTap's stapsh of --protocol-version: refuse `option status`, ignore a hello nonce");
+  try {
+    const status = parseCliSync(program, argv);
+    if (status !== null) return status;
+    return checked(program);
+  } catch (error) {
+    return exitStatusOf(error);
+  }
+}
+
+function checked(program: ReturnType<typeof cliProgram>): StapshOptions {
   const o = program.opts<{
     verbose: number;
     port?: string;
@@ -59,10 +67,10 @@ export function parseStapshArgs(argv: readonly string[], env: NodeJS.ProcessEnv 
     extensions: boolean;
   }>();
   if (o.port !== undefined && o.listen !== undefined) {
-    program.error('stapsh: -l PORT and --listen cannot be used together');
+    usageError(program, '-l PORT and --listen cannot be used together');
   }
   if (o.listen !== undefined && !o.listen.startsWith('unix:')) {
-    program.error(`stapsh: --listen takes unix:PATH, not '${o.listen}'`);
+    usageError(program, `--listen takes unix:PATH, not '${o.listen}'`);
   }
   return {
     verbose: o.verbose,

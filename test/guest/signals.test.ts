@@ -1,5 +1,5 @@
 /**
- * The guest CLI's signals (cli/stapsh/signals.ts), with real signals sent
+ * The guest CLI's signals (guest/signals.ts), with real signals sent
  * to this process: one that comes while the session is still being set up
  * (after the port is open, before the guest's actor exists: its temp dir is
  * being made) must still end that session, not be dropped.
@@ -9,7 +9,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { ioFromTransports, runGuestSession } from '../../guest/session.js';
-import { sessionSignals, TERMINATING } from '../../cli/stapsh/signals.js';
+import { sessionSignals, TERMINATING } from '../../guest/signals.js';
 import { createMemoryPair } from '../../transports/memory.js';
 import { within } from '../support/realPeers.js';
 

@@ -248,7 +248,7 @@ describeSocat('virtio stand-in: the port itself', () => {
   it('the CLI: --help, and close removes the port and the socket', async () => {
     const help = spawnTracked([process.execPath, STANDIN_BIN, '--help']);
     expect((await help.wait(10_000)).code).toBe(0);
-    expect(help.stdout()).toContain('usage: virtio-standin --port PATH --socket PATH');
+    expect(help.stdout()).toContain('Usage: virtio-standin [options]');
     const port = join(dir, 'cli-port');
     const sock = join(dir, 'cli.sock');
     const cli = spawnTracked([process.execPath, STANDIN_BIN, '--port', port, '--socket', sock]);

@@ -4,7 +4,7 @@
  * of dying with them.
  */
 
-import type { GuestActor } from '../../machines/guestStapsh.js';
+import type { GuestActor } from '../machines/guestStapsh.js';
 
 /**
  * Signals that end a session cleanly (child hung up, temp dir removed).
@@ -31,18 +31,23 @@ export function forwardSignals(onSignal: (signal: string) => void): () => void {
 
 /**
  * Signals for the one session of this process: held until its actor exists
- * (the temp dir is made before the session starts), so a SIGTERM in that
+ * (the temp dir is made before the session starts), so a signal in that
  * window still ends the session instead of being dropped.
  */
-export function sessionSignals(): { readonly attach: (actor: GuestActor) => void; readonly stop: () => void } {
+export function heldSignals(): { readonly attach: (actor: GuestActor) => void; readonly send: (signal: string) => void } {
   let actor: GuestActor | null = null;
   const pending: string[] = [];
-  const stop = forwardSignals((signal) => (actor ? actor.send({ type: 'SIGNAL', signal }) : pending.push(signal)));
   return {
     attach: (a) => {
       actor = a;
       for (const signal of pending.splice(0)) a.send({ type: 'SIGNAL', signal });
     },
-    stop,
+    send: (signal) => (actor ? actor.send({ type: 'SIGNAL', signal }) : pending.push(signal)),
   };
+}
+
+/** `heldSignals` fed by this process's terminating signals until `stop()`. */
+export function sessionSignals(): { readonly attach: (actor: GuestActor) => void; readonly stop: () => void } {
+  const held = heldSignals();
+  return { attach: held.attach, stop: forwardSignals(held.send) };
 }
