@@ -103,12 +103,24 @@ export async function main(argv: readonly string[] = []): Promise<number> {
     const printed = pipeline(session.stdout, process.stdout, { end: false });
     const hello = await session.hello;
     say('  ', `guest is stapsh ${hello.version} on ${hello.machine}, kernel ${hello.kernelRelease}`);
-    const timer = setTimeout(() => {
-      say('  ', 'interrupting (as Ctrl-C would): quit');
+    // Interrupt after three ticks (counted on the tap, which never holds the flow), not after a
+    // fixed time: on a loaded machine the child may take longer than that to start. Bounded all the same.
+    const interrupt = (why: string) => {
+      say('  ', `interrupting (as Ctrl-C would${why}): quit`);
       session.interrupt();
-    }, 1_300);
+    };
+    let ticks = 0;
+    const tap = session.output$.subscribe(({ bytes }) => {
+      ticks += Buffer.from(bytes).toString('latin1').split('tick ').length - 1;
+      if (ticks >= 3) {
+        tap.unsubscribe();
+        interrupt('');
+      }
+    });
+    const timer = setTimeout(() => interrupt(', no three ticks within 20 s'), 20_000);
     const result = await session.done;
     await printed;
+    tap.unsubscribe();
     clearTimeout(timer);
     if (!result.ok) {
       say('  ', `session failed: ${result.error}`);
