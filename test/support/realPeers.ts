@@ -30,9 +30,7 @@
 
 import { spawn, spawnSync, type ChildProcess, type ChildProcessWithoutNullStreams } from 'node:child_process';
 import {
-  accessSync,
   chmodSync,
-  constants,
   existsSync,
   mkdirSync,
   mkdtempSync,
@@ -43,7 +41,8 @@ import {
 } from 'node:fs';
 import { release as osRelease, tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterAll, describe, it, type TestContext } from 'vitest';
+import { afterAll, type TestContext } from 'vitest';
+import { describeNeeding, inCi, itNeeding, missingOf, program, requireNeeds, type Need } from './needs.js';
 
 // ---------------------------------------------------------------------------
 // Paths
@@ -74,19 +73,6 @@ export interface RealPeers {
   readonly mountNamespace: boolean;
 }
 
-function executable(path: string): boolean {
-  try {
-    accessSync(path, constants.X_OK);
-    return true;
-  } catch {
-    return false;
-  }
-}
-
-function onPath(cmd: string): boolean {
-  return spawnSync('sh', ['-c', 'command -v "$0"', cmd], { stdio: 'ignore', timeout: 5_000 }).status === 0;
-}
-
 function canBindMount(): boolean {
   // Bind staprun over itself in a throwaway namespace: proves both that
   // unshare -m works and that mounting inside it is allowed.
@@ -97,28 +83,31 @@ function canBindMount(): boolean {
   return r.status === 0;
 }
 
-let detected: RealPeers | undefined;
+export const NEED_STAP = program('stap', REAL_STAP, 'systemtap');
+export const NEED_STAPSH = program('stapsh', REAL_STAPSH, 'systemtap-runtime');
+export const NEED_STAPRUN: Need = { name: 'staprun', missing: `${REAL_STAPRUN} (Debian package systemtap-runtime)`, present: () => existsSync(REAL_STAPRUN) };
+export const NEED_SOCAT = program('socat', 'socat', 'socat');
+export const NEED_MOUNT_NAMESPACE: Need = {
+  name: 'mount-namespace',
+  missing: 'unshare -m with mount --bind (needs root)',
+  present: () => !existsSync(REAL_STAPRUN) || canBindMount(),
+};
+/** Everything {@link describeReal} and {@link itReal} need. */
+export const REAL_PEER_NEEDS: readonly Need[] = [NEED_STAP, NEED_STAPSH, NEED_STAPRUN, NEED_SOCAT, NEED_MOUNT_NAMESPACE];
 
 /** Detect (once per process) whether SystemTap's real binaries can run here. */
 export function realPeers(): RealPeers {
-  if (detected) return detected;
-  const stap = executable(REAL_STAP);
-  const stapsh = executable(REAL_STAPSH);
-  const staprun = existsSync(REAL_STAPRUN);
-  const socat = onPath('socat');
-  const mountNamespace = staprun && canBindMount();
-  const missing: string[] = [];
-  // For the harness's own test only: pretend these are missing (comma-separated words).
-  for (const word of (process.env.STAPFLOW_PRETEND_MISSING ?? '').split(',').filter(Boolean)) {
-    missing.push(`${word} (pretended by STAPFLOW_PRETEND_MISSING)`);
-  }
-  if (!stap) missing.push(`${REAL_STAP} (Debian package systemtap)`);
-  if (!stapsh) missing.push(`${REAL_STAPSH} (Debian package systemtap-runtime)`);
-  if (!staprun) missing.push(`${REAL_STAPRUN} (Debian package systemtap-runtime)`);
-  if (!socat) missing.push('socat (Debian package socat)');
-  if (staprun && !mountNamespace) missing.push('unshare -m with mount --bind (needs root)');
-  detected = { available: missing.length === 0, missing, stap, stapsh, staprun, socat, mountNamespace };
-  return detected;
+  const missing = missingOf(REAL_PEER_NEEDS);
+  const has = (n: Need) => missingOf([n]).length === 0;
+  return {
+    available: missing.length === 0,
+    missing,
+    stap: has(NEED_STAP),
+    stapsh: has(NEED_STAPSH),
+    staprun: has(NEED_STAPRUN),
+    socat: has(NEED_SOCAT),
+    mountNamespace: has(NEED_MOUNT_NAMESPACE),
+  };
 }
 
 /** What is missing for the real-peer tests, empty when nothing is. */
@@ -126,25 +115,16 @@ export function missingRealPeers(): string[] {
   return [...realPeers().missing];
 }
 
-/** Whether this run must not skip real-peer tests (`CI` set to anything but `''`, `0` or `false`). */
-export function inCi(): boolean {
-  const ci = process.env.CI;
-  return ci !== undefined && ci !== '' && ci !== '0' && ci.toLowerCase() !== 'false';
-}
+export { inCi };
 
-function missingMessage(missing: readonly string[]): string {
-  return `real-peer tests cannot run in CI (CI=${process.env.CI ?? ''}), missing: ${missing.join(', ')}`;
-}
+const WHAT = 'real-peer tests';
 
 /**
  * Call at the start of a test that needs the real peers: returns when they
  * are all here; otherwise skips the test (locally) or throws (in CI).
  */
 export function requireRealPeers(ctx: Pick<TestContext, 'skip'>): void {
-  const { missing } = realPeers();
-  if (missing.length === 0) return;
-  if (inCi()) throw new Error(missingMessage(missing));
-  ctx.skip(`missing ${missing.join(', ')}`);
+  requireNeeds(ctx, REAL_PEER_NEEDS, WHAT);
 }
 
 /**
@@ -154,21 +134,10 @@ export function requireRealPeers(ctx: Pick<TestContext, 'skip'>): void {
  * single failing test that names what is missing.
  */
 export function describeReal(name: string, body: () => void): void {
-  const { missing } = realPeers();
-  if (missing.length === 0) {
-    describe(name, () => {
-      afterAll(cleanupRealPeers);
-      body();
-    });
-  } else if (inCi()) {
-    describe(name, () => {
-      it('has the real SystemTap peers installed (required in CI)', () => {
-        throw new Error(missingMessage(missing));
-      });
-    });
-  } else {
-    describe.skip(`${name} (skipped: missing ${missing.join(', ')})`, body);
-  }
+  describeNeeding(REAL_PEER_NEEDS, WHAT, name, () => {
+    afterAll(cleanupRealPeers);
+    body();
+  });
 }
 
 /**
@@ -177,14 +146,7 @@ export function describeReal(name: string, body: () => void): void {
  * itself ({@link requireRealPeers}).
  */
 export function itReal(name: string, body: (ctx: TestContext) => Promise<void> | void, timeoutMs = 60_000): void {
-  it(
-    name,
-    async (ctx) => {
-      requireRealPeers(ctx);
-      await body(ctx);
-    },
-    timeoutMs,
-  );
+  itNeeding(REAL_PEER_NEEDS, WHAT, name, body, timeoutMs);
 }
 
 // ---------------------------------------------------------------------------

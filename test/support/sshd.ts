@@ -7,25 +7,25 @@
  */
 
 import { spawnSync } from 'node:child_process';
-import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { join } from 'node:path';
 import { spawnTracked, type Proc } from './procs.js';
+import { describeNeeding, program, ROOT, type Need } from './needs.js';
 
 export const SSHD = '/usr/sbin/sshd';
 
-function onPath(cmd: string): boolean {
-  return spawnSync('sh', ['-c', 'command -v "$0"', cmd], { stdio: 'ignore', timeout: 5_000 }).status === 0;
-}
+/** What the ssh tests need (see needs.ts for the guard). */
+export const SSH_NEEDS: readonly Need[] = [
+  program('sshd', SSHD, 'openssh-server'),
+  program('ssh', 'ssh', 'openssh-client'),
+  program('ssh-keygen', 'ssh-keygen', 'openssh-client'),
+  { ...ROOT, missing: 'root (the test sshd logs in as root)' },
+];
 
-/** What these tests need and this machine lacks (empty: all there). */
-export function sshMissing(): string[] {
-  const missing: string[] = [];
-  if (!existsSync(SSHD)) missing.push(`${SSHD} (Debian package openssh-server)`);
-  if (!onPath('ssh')) missing.push('ssh (Debian package openssh-client)');
-  if (!onPath('ssh-keygen')) missing.push('ssh-keygen (Debian package openssh-client)');
-  if (process.getuid?.() !== 0) missing.push('root (the test sshd logs in as root)');
-  return missing;
+/** describe for tests needing a private sshd: skipped locally when something is missing, failing in CI. */
+export function describeSsh(name: string, body: () => void): void {
+  describeNeeding(SSH_NEEDS, 'ssh tests', name, body);
 }
 
 export function keygen(path: string): void {
