@@ -100,10 +100,11 @@ export async function startPrivateSshd(home: string, env: Readonly<Record<string
       ].join('\n'),
     );
     const proc = spawnTracked([SSHD, '-D', '-e', '-f', config]);
-    const listening = await Promise.race([
-      proc.waitFor('Server listening', 10_000, 'stderr').then(() => true),
-      proc.wait(10_000).then(() => false),
-    ]);
+    // False when sshd exits first (a port taken meanwhile) or stays silent.
+    const listening = await proc.waitFor('Server listening', 10_000, 'stderr').then(
+      () => true,
+      () => false,
+    );
     if (listening) return { port, proc, clientArgs, sshConfig };
     if (attempt >= 3 || !/Address already in use/.test(proc.stderr())) throw new Error(`sshd did not start: ${proc.stderr()}`);
   }
