@@ -45,6 +45,12 @@ export interface StepOptions {
   readonly timeoutMs: number;
   /** Sleep before the first step unless it waits for a pattern (ms). */
   readonly startupMs: number;
+  /**
+   * Instead of `startupMs`: the program is ready to read once this holds
+   * (polled within `timeoutMs`), e.g. its temp dir exists. A loaded machine
+   * can take seconds to start Node.
+   */
+  readonly ready?: () => boolean;
   /** Default quiet time per step (ms). */
   readonly quietMs: number;
   /** Bound on a pattern wait (ms). */
@@ -84,7 +90,9 @@ export async function runSteps(argv: readonly string[], steps: readonly Step[], 
   const results: StepResult[] = [];
   const alive = () => st.status === null && Date.now() < deadline;
   try {
-    if (steps[0]?.until === undefined) await sleep(o.startupMs);
+    if (o.ready !== undefined) {
+      while (alive() && !o.ready()) await sleep(10);
+    } else if (steps[0]?.until === undefined) await sleep(o.startupMs);
     for (const step of steps) {
       const before = { out: stdout.length, err: stderr.length };
       if (step.send !== undefined && st.status === null) child.stdin.write(Buffer.from(step.send, 'latin1'));

@@ -11,11 +11,12 @@
  * real conversations with our guest reach.
  */
 
-import { describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it, vi } from 'vitest';
 import type { AnyEventObject, InspectionEvent } from 'xstate';
 import { runMemorySession, type MemorySessionOptions } from '../../memory/session.js';
 import { createTrace, type Trace } from '../../trace/recorder.js';
 import { hostSession } from '../../machines/hostSession.js';
+import { MemoryTransport } from '../../transports/memory.js';
 import { coverage, coverageLine, describeEmitted, transitionKey, walk } from './graphModel.js';
 import { hostSpec } from './hostModel.js';
 
@@ -87,6 +88,25 @@ function recordingTrace(live: LiveHost): Trace {
   };
 }
 
+/**
+ * Record what the host's end of the memory pair is asked to write: the
+ * transport's outgoing bytes, not what the session says it sent. A spy that
+ * calls through (the write happens as always).
+ */
+function recordHostWrites(): { bytes: () => string } {
+  const written: Buffer[] = [];
+  const original = MemoryTransport.prototype.write;
+  vi.spyOn(MemoryTransport.prototype, 'write').mockImplementation(function (this: MemoryTransport, bytes: Uint8Array) {
+    if (this.name === 'memory:host') written.push(Buffer.from(bytes));
+    return original.call(this, bytes);
+  });
+  return { bytes: () => Buffer.concat(written).toString('latin1') };
+}
+
+afterEach(() => {
+  vi.restoreAllMocks();
+});
+
 describe('hostSession model against our guest (runMemorySession)', () => {
   const covered = { states: new Set<string>(), transitions: new Set<string>() };
 
@@ -94,6 +114,7 @@ describe('hostSession model against our guest (runMemorySession)', () => {
     it(`${name}: the model predicts the live host`, async () => {
       const live: LiveHost = { input: undefined, events: [], transitions: [], states: new Set(), sent: [], value: undefined };
       const trace = recordingTrace(live);
+      const wire = recordHostWrites();
       const result = await runMemorySession({ replyTimeoutMs: 1_000, ...options, trace });
       trace.close();
       expect(live.input).toBeDefined();
@@ -103,9 +124,19 @@ describe('hostSession model against our guest (runMemorySession)', () => {
       expect(path.steps[path.steps.length - 1]!.snapshot.value).toEqual(live.value);
       const modelOutput = path.steps[path.steps.length - 1]!.snapshot.output as { ok: boolean } | undefined;
       expect(modelOutput?.ok).toBe(result.host.ok);
-      // What the host sent, as the model says it would.
-      const modelSent = describeEmitted(path.steps.flatMap((s) => s.emitted).filter((e) => e.type === 'send'));
-      expect(modelSent.length).toBeGreaterThan(0);
+      // What the host wrote to its transport, byte for byte, is what the model
+      // says it sends, plus the module upload (header and payload, sent by
+      // the session's file sender, which the model only invokes).
+      const modelSends = path.steps.flatMap((s) => s.emitted).filter((e) => e.type === 'send') as unknown as { bytes: Uint8Array }[];
+      expect(modelSends.length).toBeGreaterThan(0);
+      expect(describeEmitted(modelSends as never).length).toBe(modelSends.length);
+      const module = options.module ?? { name: 'stap_1.ko', bytes: new Uint8Array([0x7f, 0x45, 0x4c, 0x46]) };
+      // The protocol's `file SIZE NAME` line (REFERENCE.md), then the bytes.
+      const upload = `file ${module.bytes.length} ${module.name}\n${Buffer.from(module.bytes).toString('latin1')}`;
+      const written = wire.bytes();
+      const at = written.indexOf(upload);
+      const withoutUpload = at < 0 ? written : written.slice(0, at) + written.slice(at + upload.length);
+      expect(withoutUpload).toBe(Buffer.concat(modelSends.map((e) => e.bytes)).toString('latin1'));
       live.states.forEach((s) => covered.states.add(s));
       path.steps.forEach((s) => s.states.forEach((x) => covered.states.add(x)));
       live.transitions.forEach((t) => covered.transitions.add(t));

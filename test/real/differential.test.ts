@@ -12,7 +12,7 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { afterAll, beforeAll, expect } from 'vitest';
 import { describeReal, itReal } from "../support/realPeers.js";
-import { runSteps, type Step, type SteppedRun } from '../support/stepper.js';
+import { runSteps, type Step, type StepRun } from '../../conformance/stepper.js';
 
 const REAL_STAPSH = '/usr/lib/systemtap/stapsh';
 const OUR_STAPSH = resolve(import.meta.dirname, '../../bin/stapsh.js');
@@ -45,7 +45,7 @@ beforeAll(() => {
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
 /** Run a guest inside a private mount namespace whose /usr/bin/staprun is the scripted child. */
-async function run(guest: 'real' | 'ours', steps: readonly Step[]): Promise<SteppedRun & { leftovers: string[] }> {
+async function run(guest: 'real' | 'ours', steps: readonly Step[]): Promise<StepRun & { leftovers: string[] }> {
   const tmp = mkdtempSync(join(dir, `${guest}-`));
   const argv = guest === 'real' ? [REAL_STAPSH] : [process.execPath, OUR_STAPSH, '--protocol-version', '4.8', '--grace', '2000'];
   const result = await runSteps(
@@ -54,6 +54,8 @@ async function run(guest: 'real' | 'ours', steps: readonly Step[]): Promise<Step
     {
       env: { ...process.env, TMPDIR: tmp },
       timeoutMs: 30_000,
+      startupMs: 0,
+      untilMs: 0,
       // Both guests make their temp dir first, then read: no fixed startup guess.
       ready: () => readdirSync(tmp).some((n) => n.startsWith('stapsh.')),
       // Replies are told apart by quiet time; CI's machine may be loaded.
@@ -71,12 +73,22 @@ const withoutDebug = (s: string) =>
 
 async function compare(steps: readonly Step[]) {
   const [real, ours] = await Promise.all([run('real', steps), run('ours', steps)]);
-  const view = (r: SteppedRun & { leftovers: string[] }) => ({
+  // Per step, and whole: what a guest prints after the last step's quiet
+  // time (e.g. the `quit` at EOF in data mode) is only in the whole output.
+  const view = (r: StepRun & { leftovers: string[] }) => ({
     steps: r.steps.map((s) => ({ sent: s.sent, stdout: s.stdout, stderr: withoutDebug(s.stderr) })),
+    stdout: r.stdout,
+    stderr: withoutDebug(r.stderr),
     code: r.code,
     signal: r.signal,
+    timedOut: r.timedOut,
+    spawnError: r.spawnError,
     leftovers: r.leftovers,
   });
+  // Anchored: SystemTap's guest really ran and answered the hello, so two
+  // guests failing to start alike cannot compare equal.
+  expect({ spawnError: real.spawnError, timedOut: real.timedOut }).toEqual({ spawnError: null, timedOut: false });
+  expect(real.steps[0]?.stdout, `SystemTap's first reply\n${real.stderr}`).toMatch(/^stapsh 4\.8 \S+ \S+\n/);
   expect(view(ours)).toEqual(view(real));
   expect(real.leftovers).toEqual([]);
   return { real, ours };

@@ -111,12 +111,14 @@ describeReal('real-peer harness: real stap 4.8 → socat → real stapsh 4.8 →
   });
 });
 
-// The guard itself, without needing the peers: a fixture suite run by a
-// nested vitest with one peer pretended missing.
-describe('real-peer guard', () => {
+// The guard itself (test/support/needs.ts), without needing the peers: a
+// fixture suite with one test behind each guard of the suite, run by a nested
+// vitest with what each needs pretended missing.
+const GUARDED = 5;
+describe('the guard of tests that need something from the machine', () => {
   const root = resolve(import.meta.dirname, '../..');
-  const runFixture = (ci: string | undefined) => {
-    const env: NodeJS.ProcessEnv = { ...process.env, STAPFLOW_PRETEND_MISSING: 'socat' };
+  const runFixture = (ci: string | undefined, pretend = 'socat,chromium,sshd,systemd-analyze') => {
+    const env: NodeJS.ProcessEnv = { ...process.env, STAPFLOW_PRETEND_MISSING: pretend };
     delete env.CI;
     if (ci !== undefined) env.CI = ci;
     const r = spawnSync(
@@ -137,13 +139,22 @@ describe('real-peer guard', () => {
   it('skips when the peers are missing and CI is unset', () => {
     const { status, report } = runFixture(undefined);
     expect(status).toBe(0);
-    expect(report).toMatchObject({ numPassedTests: 0, numFailedTests: 0, numPendingTests: 2 });
+    expect(report).toMatchObject({ numPassedTests: 0, numFailedTests: 0, numPendingTests: GUARDED });
   });
 
   it('fails loudly, naming what is missing, when CI=true', () => {
     const { status, report, messages } = runFixture('true');
     expect(status).not.toBe(0);
-    expect(report).toMatchObject({ numPassedTests: 0, numFailedTests: 2, numPendingTests: 0 });
+    expect(report).toMatchObject({ numPassedTests: 0, numFailedTests: GUARDED, numPendingTests: 0 });
     expect(messages).toContain('real-peer tests cannot run in CI (CI=true), missing: socat (pretended by STAPFLOW_PRETEND_MISSING)');
+    expect(messages).toContain('browser tests cannot run in CI (CI=true), missing: chromium (pretended by STAPFLOW_PRETEND_MISSING)');
+    expect(messages).toContain('ssh tests cannot run in CI (CI=true), missing: sshd (pretended by STAPFLOW_PRETEND_MISSING)');
+    expect(messages).toContain('the unit check cannot run in CI (CI=true), missing: systemd-analyze (pretended by STAPFLOW_PRETEND_MISSING)');
+  });
+
+  it('runs every guarded test when nothing is missing, CI or not', () => {
+    const { status, report } = runFixture('true', '');
+    expect(status).toBe(0);
+    expect(report).toMatchObject({ numPassedTests: GUARDED, numFailedTests: 0, numPendingTests: 0 });
   });
 });

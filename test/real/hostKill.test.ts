@@ -29,8 +29,8 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { alive, eventually, killAll, spawnTracked, waitForListening, type Proc } from '../support/procs.js';
-import { inCi, scriptedBindir, strayWorkspaces } from '../support/realPeers.js';
-import { sshMissing, startPrivateSshd } from '../support/sshd.js';
+import { scriptedBindir, strayWorkspaces } from '../support/realPeers.js';
+import { describeSsh, startPrivateSshd } from '../support/sshd.js';
 
 const REPO = resolve(import.meta.dirname, '../..');
 const OUR_STAPSH = join(REPO, 'bin', 'stapsh.js');
@@ -280,12 +280,9 @@ function childrenOf(ppid: number): { pid: number; comm: string }[] {
   return out;
 }
 
-const missingSsh = sshMissing();
-const describeSsh = missingSsh.length === 0 || inCi() ? describe : describe.skip;
 
 describeSsh('the host is SIGKILLed with an ssh:// remote', () => {
   it('the ssh client exits (EOF on its stdin), and the remote guest SIGHUPs the child, removes its temp dir and exits', async () => {
-    if (missingSsh.length > 0) throw new Error(`ssh test cannot run in CI, missing: ${missingSsh.join(', ')}`);
     const c = newCase();
     const { port, sshConfig } = await startSshd(c);
     const { host, child, guest } = await runUntilTicks(c, `ssh://root@127.0.0.1:${port}`, [`--ssh-config=${sshConfig}`]);

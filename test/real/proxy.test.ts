@@ -6,7 +6,7 @@
  * stap fail while the guest cleans up.
  */
 
-import { readFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { afterEach, expect } from 'vitest';
 import { startSession, type OutputChunk } from '../../host/session.js';
@@ -15,6 +15,10 @@ import { alive, eventually, killAll, spawnTracked, type Proc } from '../support/
 import { describeReal, fakeKernelTree, itReal, REAL_STAPSH, runRealStap, socatUnixListen, trackedTempDir, waitForUnixListener, withScriptedChild, type SocatListener } from '../support/realPeers.js';
 
 const PROXY = resolve(import.meta.dirname, '../../bin/stapsh-proxy.js');
+const STAP_REMOTE = resolve(import.meta.dirname, '../../bin/stap-remote.js');
+/** Our host on EOF inside a frame (N depends on where the 200 bytes end: the hello carries the kernel release). */
+const OUR_CUT_ERROR = (sock: string) =>
+  new RegExp(`^stap-remote: input ended \\d+ bytes short of a stdout frame on remote 'unix:${sock.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}'\n$`);
 
 const LINES = 30;
 const EXPECTED = Array.from({ length: LINES }, (_, i) => `line ${i} from the scripted child\n`).join('');
@@ -137,22 +141,47 @@ describeReal('real stap 4.8 ⇄ stapsh-proxy ⇄ SystemTap stapsh 4.8', () => {
     await cleanSession(['slicer:upstream:avg=1']);
   });
 
-  itReal('limit_data:downstream:bytes=200: stap ends within seconds on a cut session, the guest cleans up its child and temp dir', async () => {
+  // Measured (test/real/proxy.test.ts history, issue #15): on this cut SystemTap
+  // 4.8's host either takes the EOF inside a data frame as the session's end
+  // (exit 0, no error) or dies of SIGSEGV reading past it; 30 of 30 runs on
+  // an idle machine were SIGSEGV, a loaded CI run saw exit 0. Either is
+  // SystemTap's; the test asserts that set, and ours exactly (below).
+  const STAP_OUTCOMES_ON_CUT = [
+    { code: 0, signal: null },
+    { code: null, signal: 'SIGSEGV' },
+  ];
+  const FULL = Array.from({ length: 300 }, (_, i) => `tick ${i} of a long-running child, padded to be long enough\n`).join('');
+
+  itReal('limit_data:downstream:bytes=200: stap ends on a cut session (exit 0 or SIGSEGV, as measured), the guest cleans up its child and temp dir', async () => {
     const { dir, guest, proxy, proxySock } = await setup(SLOW_CHILD, ['limit_data:downstream:bytes=200']);
     const stap = runRealStap({ remote: `unix:${proxySock}`, kernelTree: fakeKernelTree(dir), timeoutMs: 40_000 });
     await eventually(() => guest.scripted!.childPids().length > 0, 30_000, 'the child started');
-    const cutAt = Date.now();
+    // 300 ticks take 15 s: stap ends long before (the bound of stap.result), with a strict prefix of the child's output.
     const r = await stap.result;
-    const transcript = `exit ${r.code}\nstdout: ${r.stdout}\nstderr: ${r.stderr}\nproxy: ${proxy.stderr()}`;
+    const transcript = `exit ${r.code} ${r.signal}\nstdout: ${r.stdout}\nstderr: ${r.stderr}\nproxy: ${proxy.stderr()}`;
     expect(proxy.stderr(), transcript).toContain('downstream: limit_data reached');
-    // 300 ticks take 15 s: stap must end long before, with a strict prefix of the child's output.
-    expect(Date.now() - cutAt, transcript).toBeLessThan(5_000);
-    const full = Array.from({ length: 300 }, (_, i) => `tick ${i} of a long-running child, padded to be long enough\n`).join('');
     expect(r.stdout.length, transcript).toBeLessThan(200);
-    expect(full.startsWith(r.stdout), transcript).toBe(true);
-    // Measured: SystemTap 4.8's host takes EOF, even inside a data frame, as the
-    // end of the session: exit 0, no error (the status is lost over sockets anyway).
-    expect(r.code, transcript).toBe(0);
+    expect(FULL.startsWith(r.stdout), transcript).toBe(true);
+    expect(STAP_OUTCOMES_ON_CUT, transcript).toContainEqual({ code: r.code, signal: r.signal });
+    const pids = guest.scripted!.childPids();
+    expect(pids.length).toBe(1);
+    await eventually(() => pids.every((p) => !alive(p)), 10_000, `children ${pids.join(',')} gone`);
+    await eventually(() => guest.scripted!.strayWorkspaces().length === 0, 5_000, 'guest temp dir removal');
+    await stopProxy(proxy);
+  });
+
+  itReal('limit_data:downstream:bytes=200: our stap-remote on the same cut fails naming the remote, exit 1', async () => {
+    const { dir, guest, proxy, proxySock } = await setup(SLOW_CHILD, ['limit_data:downstream:bytes=200']);
+    const module = join(dir, 'stap_1234.ko');
+    writeFileSync(module, 'ELF');
+    const host = spawnTracked([process.execPath, STAP_REMOTE, `--remote=unix:${proxySock}`, module]);
+    const exit = await host.wait(40_000);
+    const transcript = `exit ${exit.code} ${exit.signal}\nstdout: ${host.stdout()}\nstderr: ${host.stderr()}\nproxy: ${proxy.stderr()}`;
+    expect(proxy.stderr(), transcript).toContain('downstream: limit_data reached');
+    expect(FULL.startsWith(host.stdout()), transcript).toBe(true);
+    expect(host.stdout().length, transcript).toBeLessThan(200);
+    expect(host.stderr(), transcript).toMatch(OUR_CUT_ERROR(proxySock));
+    expect(exit, transcript).toEqual({ code: 1, signal: null });
     const pids = guest.scripted!.childPids();
     expect(pids.length).toBe(1);
     await eventually(() => pids.every((p) => !alive(p)), 10_000, `children ${pids.join(',')} gone`);

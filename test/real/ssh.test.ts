@@ -37,29 +37,12 @@ import {
 } from '../../transports/ssh.js';
 import type { Transport } from '../../transports/transport.js';
 import { alive, eventually, killAll, spawnTracked, type Proc } from '../support/procs.js';
-import { inCi } from '../support/realPeers.js';
-import { freePort, sshMissing, startPrivateSshd } from '../support/sshd.js';
+import { describeSsh, freePort, startPrivateSshd } from '../support/sshd.js';
 
 const REPO = resolve(import.meta.dirname, '../..');
 const OUR_STAPSH = join(REPO, 'bin', 'stapsh.js');
 const STAP_REMOTE = join(REPO, 'bin', 'stap-remote.js');
 const MODULE = { name: 'stap_1234.ko', bytes: new Uint8Array([0x7f, 0x45, 0x4c, 0x46, 0, 1, 2, 3]) };
-
-// ---------------------------------------------------------------------------
-// Detection
-
-/** describe for tests needing sshd: skipped locally when something is missing, one failing test in CI. */
-function describeSsh(name: string, body: () => void): void {
-  const missing = sshMissing();
-  if (missing.length === 0) describe(name, body);
-  else if (inCi()) {
-    describe(name, () => {
-      it('has OpenSSH installed and runs as root (required in CI)', () => {
-        throw new Error(`ssh tests cannot run in CI (CI=${process.env.CI ?? ''}), missing: ${missing.join(', ')}`);
-      });
-    });
-  } else describe.skip(`${name} (skipped: missing ${missing.join(', ')})`, body);
-}
 
 // ---------------------------------------------------------------------------
 // A throwaway sshd

@@ -19,7 +19,8 @@ import { connectUnix } from '../../transports/unixSocket.js';
 import type { Transport } from '../../transports/transport.js';
 import { concatBytes } from '../../protocol/bytes.js';
 import { alive, eventually, killAll, spawnTracked, type Proc } from '../support/procs.js';
-import { describeReal, fakeKernelTree, inCi, itReal, REAL_STAP, REAL_STAPSH, realPeers, scriptedBindir, strayWorkspaces, within } from '../support/realPeers.js';
+import { describeReal, fakeKernelTree, itReal, NEED_SOCAT, REAL_STAP, REAL_STAPSH, scriptedBindir, strayWorkspaces, within } from '../support/realPeers.js';
+import { describeNeeding } from '../support/needs.js';
 
 const OUR_STAPSH = resolve(import.meta.dirname, '../../bin/stapsh.js');
 const STANDIN_BIN = resolve(import.meta.dirname, '../../bin/virtio-standin.js');
@@ -167,10 +168,7 @@ async function expectComplete(run: HostRun, ticks: number): Promise<void> {
   expect(run.stderr()).toBe('to stderr\n');
 }
 
-const socatHere = realPeers().socat;
-const describeSocat = socatHere || inCi() ? describe : describe.skip;
-
-describeSocat('virtio stand-in: the port itself', () => {
+describeNeeding([NEED_SOCAT], 'virtio stand-in tests', 'virtio stand-in: the port itself', () => {
   it('keeps guest output while no host is connected, bounded (oldest dropped, counted), for the next host', async () => {
     const s = await standin(64);
     const guest = await openCharDevice(s.port);
@@ -267,7 +265,7 @@ describeSocat('virtio stand-in: the port itself', () => {
   });
 });
 
-describeSocat('virtio stand-in: our host and our guest', () => {
+describeNeeding([NEED_SOCAT], 'virtio stand-in tests', 'virtio stand-in: our host and our guest', () => {
   it('(a) complete sessions back to back, the guest restarted between them as Restart=always does', async () => {
     const s = await standin();
     for (let round = 0; round < 2; round++) {

@@ -1,13 +1,11 @@
 /**
  * Real-browser test infrastructure: Debian's Chromium driven by
- * playwright-core (which never downloads a browser here). {@link
- * describeChromium} SKIPS locally when /usr/bin/chromium is missing but
- * FAILS when `CI` is set, like `describeReal` in realPeers.ts.
+ * playwright-core (which never downloads a browser here), guarded by
+ * needs.ts (skipped locally without it, a failure in CI).
  */
 
-import { existsSync } from 'node:fs';
 import { chromium, type Browser } from 'playwright-core';
-import { describe, it } from 'vitest';
+import { describeNeeding, program } from './needs.js';
 
 export const CHROMIUM = '/usr/bin/chromium';
 
@@ -23,11 +21,7 @@ export const CHROMIUM_ARGS: readonly string[] = [
   '--disable-quic',
 ];
 
-/** Same rule as `inCi` in realPeers.ts. */
-function inCi(): boolean {
-  const ci = process.env.CI;
-  return ci !== undefined && ci !== '' && ci !== '0' && ci.toLowerCase() !== 'false';
-}
+export const NEED_CHROMIUM = program('chromium', CHROMIUM, 'chromium');
 
 /**
  * Launch Chromium headless. Playwright gives every `launch()` a fresh
@@ -39,12 +33,5 @@ export function launchChromium(): Promise<Browser> {
 
 /** A describe block that needs Chromium: skipped locally without it, a failing test in CI. */
 export function describeChromium(name: string, body: () => void): void {
-  if (existsSync(CHROMIUM)) describe(name, body);
-  else if (inCi()) {
-    describe(name, () => {
-      it('has Chromium installed (required in CI)', () => {
-        throw new Error(`${CHROMIUM} is missing: apt-get install chromium`);
-      });
-    });
-  } else describe.skip(`${name} (skipped: ${CHROMIUM} missing)`, body);
+  describeNeeding([NEED_CHROMIUM], 'browser tests', name, body);
 }

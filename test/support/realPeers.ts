@@ -18,32 +18,29 @@
  * - {@link socatUnixListen}: `socat UNIX-LISTEN:PATH,fork EXEC:CMD,stderr`.
  * - {@link strayWorkspaces}: guest temp dirs (`stapsh.XXXXXX`) left behind.
  *
- * Every process started here runs in its own process group (`detached`) and
- * is tracked; every temp dir made here is tracked. {@link cleanupRealPeers}
- * SIGKILLs every tracked group and removes every tracked dir; `describeReal`
- * registers it as an `afterAll`, and it also runs at process exit. Handles
- * have their own `close()` for earlier, per-test cleanup.
+ * Processes start through procs.ts's `spawnGroup` (own process group,
+ * tracked) and temp dirs through its `trackedTempDir`; `describeReal`
+ * registers its `cleanupTracked` as an `afterAll`. Handles have their own
+ * `close()` for earlier, per-test cleanup. The guard is needs.ts's.
  *
  * Measured facts this relies on are in /work/shared/protocol/REFERENCE.md
  * and docs/stapsh-4.8-measured.md.
  */
 
-import { spawn, spawnSync, type ChildProcess, type ChildProcessWithoutNullStreams } from 'node:child_process';
+import { spawnSync } from 'node:child_process';
 import {
-  accessSync,
   chmodSync,
-  constants,
   existsSync,
   mkdirSync,
-  mkdtempSync,
   readdirSync,
   readFileSync,
   rmSync,
   writeFileSync,
 } from 'node:fs';
-import { release as osRelease, tmpdir } from 'node:os';
+import { release as osRelease } from 'node:os';
 import { join } from 'node:path';
-import { afterAll, describe, it, type TestContext } from 'vitest';
+import { afterAll, type TestContext } from 'vitest';
+import { describeNeeding, inCi, itNeeding, missingOf, program, requireNeeds, type Need } from './needs.js';
 
 // ---------------------------------------------------------------------------
 // Paths
@@ -74,19 +71,6 @@ export interface RealPeers {
   readonly mountNamespace: boolean;
 }
 
-function executable(path: string): boolean {
-  try {
-    accessSync(path, constants.X_OK);
-    return true;
-  } catch {
-    return false;
-  }
-}
-
-function onPath(cmd: string): boolean {
-  return spawnSync('sh', ['-c', 'command -v "$0"', cmd], { stdio: 'ignore', timeout: 5_000 }).status === 0;
-}
-
 function canBindMount(): boolean {
   // Bind staprun over itself in a throwaway namespace: proves both that
   // unshare -m works and that mounting inside it is allowed.
@@ -97,28 +81,31 @@ function canBindMount(): boolean {
   return r.status === 0;
 }
 
-let detected: RealPeers | undefined;
+export const NEED_STAP = program('stap', REAL_STAP, 'systemtap');
+export const NEED_STAPSH = program('stapsh', REAL_STAPSH, 'systemtap-runtime');
+export const NEED_STAPRUN: Need = { name: 'staprun', missing: `${REAL_STAPRUN} (Debian package systemtap-runtime)`, present: () => existsSync(REAL_STAPRUN) };
+export const NEED_SOCAT = program('socat', 'socat', 'socat');
+export const NEED_MOUNT_NAMESPACE: Need = {
+  name: 'mount-namespace',
+  missing: 'unshare -m with mount --bind (needs root)',
+  present: () => !existsSync(REAL_STAPRUN) || canBindMount(),
+};
+/** Everything {@link describeReal} and {@link itReal} need. */
+export const REAL_PEER_NEEDS: readonly Need[] = [NEED_STAP, NEED_STAPSH, NEED_STAPRUN, NEED_SOCAT, NEED_MOUNT_NAMESPACE];
 
 /** Detect (once per process) whether SystemTap's real binaries can run here. */
 export function realPeers(): RealPeers {
-  if (detected) return detected;
-  const stap = executable(REAL_STAP);
-  const stapsh = executable(REAL_STAPSH);
-  const staprun = existsSync(REAL_STAPRUN);
-  const socat = onPath('socat');
-  const mountNamespace = staprun && canBindMount();
-  const missing: string[] = [];
-  // For the harness's own test only: pretend these are missing (comma-separated words).
-  for (const word of (process.env.STAPFLOW_PRETEND_MISSING ?? '').split(',').filter(Boolean)) {
-    missing.push(`${word} (pretended by STAPFLOW_PRETEND_MISSING)`);
-  }
-  if (!stap) missing.push(`${REAL_STAP} (Debian package systemtap)`);
-  if (!stapsh) missing.push(`${REAL_STAPSH} (Debian package systemtap-runtime)`);
-  if (!staprun) missing.push(`${REAL_STAPRUN} (Debian package systemtap-runtime)`);
-  if (!socat) missing.push('socat (Debian package socat)');
-  if (staprun && !mountNamespace) missing.push('unshare -m with mount --bind (needs root)');
-  detected = { available: missing.length === 0, missing, stap, stapsh, staprun, socat, mountNamespace };
-  return detected;
+  const missing = missingOf(REAL_PEER_NEEDS);
+  const has = (n: Need) => missingOf([n]).length === 0;
+  return {
+    available: missing.length === 0,
+    missing,
+    stap: has(NEED_STAP),
+    stapsh: has(NEED_STAPSH),
+    staprun: has(NEED_STAPRUN),
+    socat: has(NEED_SOCAT),
+    mountNamespace: has(NEED_MOUNT_NAMESPACE),
+  };
 }
 
 /** What is missing for the real-peer tests, empty when nothing is. */
@@ -126,25 +113,16 @@ export function missingRealPeers(): string[] {
   return [...realPeers().missing];
 }
 
-/** Whether this run must not skip real-peer tests (`CI` set to anything but `''`, `0` or `false`). */
-export function inCi(): boolean {
-  const ci = process.env.CI;
-  return ci !== undefined && ci !== '' && ci !== '0' && ci.toLowerCase() !== 'false';
-}
+export { inCi };
 
-function missingMessage(missing: readonly string[]): string {
-  return `real-peer tests cannot run in CI (CI=${process.env.CI ?? ''}), missing: ${missing.join(', ')}`;
-}
+const WHAT = 'real-peer tests';
 
 /**
  * Call at the start of a test that needs the real peers: returns when they
  * are all here; otherwise skips the test (locally) or throws (in CI).
  */
 export function requireRealPeers(ctx: Pick<TestContext, 'skip'>): void {
-  const { missing } = realPeers();
-  if (missing.length === 0) return;
-  if (inCi()) throw new Error(missingMessage(missing));
-  ctx.skip(`missing ${missing.join(', ')}`);
+  requireNeeds(ctx, REAL_PEER_NEEDS, WHAT);
 }
 
 /**
@@ -154,21 +132,10 @@ export function requireRealPeers(ctx: Pick<TestContext, 'skip'>): void {
  * single failing test that names what is missing.
  */
 export function describeReal(name: string, body: () => void): void {
-  const { missing } = realPeers();
-  if (missing.length === 0) {
-    describe(name, () => {
-      afterAll(cleanupRealPeers);
-      body();
-    });
-  } else if (inCi()) {
-    describe(name, () => {
-      it('has the real SystemTap peers installed (required in CI)', () => {
-        throw new Error(missingMessage(missing));
-      });
-    });
-  } else {
-    describe.skip(`${name} (skipped: missing ${missing.join(', ')})`, body);
-  }
+  describeNeeding(REAL_PEER_NEEDS, WHAT, name, () => {
+    afterAll(cleanupTracked);
+    body();
+  });
 }
 
 /**
@@ -177,265 +144,30 @@ export function describeReal(name: string, body: () => void): void {
  * itself ({@link requireRealPeers}).
  */
 export function itReal(name: string, body: (ctx: TestContext) => Promise<void> | void, timeoutMs = 60_000): void {
-  it(
-    name,
-    async (ctx) => {
-      requireRealPeers(ctx);
-      await body(ctx);
-    },
-    timeoutMs,
-  );
+  itNeeding(REAL_PEER_NEEDS, WHAT, name, body, timeoutMs);
 }
 
 // ---------------------------------------------------------------------------
-// Tracking and cleanup
+// Processes and waits: one home, procs.ts (re-exported for the tests that import them from here)
 
-const liveGroups = new Set<ChildProcess>();
-const tempDirs = new Set<string>();
+import { cleanupTracked, eventually, removeTrackedTempDir, spawnGroup, trackedTempDir, unixListening, type Exit, type RealProc } from './procs.js';
 
-/** A temp dir (under the OS temp dir) removed by {@link cleanupRealPeers}. */
-export function trackedTempDir(prefix = 'stapflow-real-'): string {
-  const dir = mkdtempSync(join(tmpdir(), prefix));
-  tempDirs.add(dir);
-  return dir;
-}
-
-function killGroup(child: ChildProcess, signal: NodeJS.Signals): void {
-  if (child.pid === undefined) return;
-  try {
-    process.kill(-child.pid, signal);
-  } catch {
-    // group already gone
-  }
-}
-
-/** SIGKILL every process group started by this module and not yet reaped. */
-export function killRealPeerProcesses(): void {
-  for (const child of liveGroups) killGroup(child, 'SIGKILL');
-  liveGroups.clear();
-}
-
-/** SIGKILL every tracked process group, then remove every tracked temp dir. */
-export function cleanupRealPeers(): void {
-  killRealPeerProcesses();
-  for (const dir of tempDirs) rmSync(dir, { recursive: true, force: true });
-  tempDirs.clear();
-}
-
-// Last line of defence when a test run dies without its hooks.
-process.once('exit', cleanupRealPeers);
-
-// ---------------------------------------------------------------------------
-// Processes
-
-export interface Exit {
-  readonly code: number | null;
-  readonly signal: NodeJS.Signals | null;
-}
-
-/** A spawned process group with collected output. */
-export interface RealProc {
-  readonly child: ChildProcessWithoutNullStreams;
-  /** The leader's pid, which is also the process group id. */
-  readonly pid: number;
-  /** Everything read so far from stdout / stderr (latin1, byte per char). */
-  stdout(): string;
-  stderr(): string;
-  /** Resolves once the output (stdout, stderr or either) contains `text`; rejects after `timeoutMs` or if the process exits first. */
-  waitFor(text: string | RegExp, timeoutMs?: number, stream?: 'stdout' | 'stderr'): Promise<void>;
-  /** The leader's exit (output read to its end, or at most 500 ms more); rejects after `timeoutMs`. */
-  wait(timeoutMs?: number): Promise<Exit>;
-  /** The exit if it already happened. */
-  exited(): Exit | undefined;
-  /** Signal the leader only. */
-  signal(sig: NodeJS.Signals): void;
-  /** SIGKILL the whole process group and wait (bounded) for the leader. */
-  close(): Promise<void>;
-}
-
-export interface SpawnGroupOptions {
-  readonly env?: NodeJS.ProcessEnv;
-  readonly cwd?: string;
-}
-
-/** Resolve or reject as `p` does, or reject after `ms` naming `what`. */
-export function within<T>(p: Promise<T>, ms: number, what: string): Promise<T> {
-  return bounded(p, ms, () => `${what} not within ${ms} ms`);
-}
-
-function bounded<T>(p: Promise<T>, ms: number, what: () => string): Promise<T> {
-  return new Promise<T>((resolve, reject) => {
-    const t = setTimeout(() => reject(new Error(what())), ms);
-    p.then(
-      (v) => {
-        clearTimeout(t);
-        resolve(v);
-      },
-      (e: unknown) => {
-        clearTimeout(t);
-        reject(e instanceof Error ? e : new Error(String(e)));
-      },
-    );
-  });
-}
-
-/** Spawn `argv` as the leader of a new, tracked process group, stdin a pipe. */
-export function spawnGroup(argv: readonly string[], options: SpawnGroupOptions = {}): RealProc {
-  const [file, ...args] = argv;
-  if (file === undefined) throw new Error('spawnGroup: empty argv');
-  const child = spawn(file, args, {
-    stdio: ['pipe', 'pipe', 'pipe'],
-    detached: true,
-    env: options.env ?? process.env,
-    ...(options.cwd === undefined ? {} : { cwd: options.cwd }),
-  });
-  // Spawn failures (ENOENT…) surface as an 'error' event, which must not
-  // crash the worker; they are reported synchronously below instead.
-  child.on('error', () => undefined);
-  if (child.pid === undefined) throw new Error(`spawnGroup: could not start ${file}`);
-  const pid = child.pid;
-  liveGroups.add(child);
-  let out = '';
-  let err = '';
-  let exit: Exit | undefined;
-  const waiters = new Set<() => void>();
-  const poke = () => {
-    for (const w of [...waiters]) w();
-  };
-  child.stdout.setEncoding('latin1').on('data', (s: string) => {
-    out += s;
-    poke();
-  });
-  child.stderr.setEncoding('latin1').on('data', (s: string) => {
-    err += s;
-    poke();
-  });
-  child.stdin.on('error', () => undefined);
-  const closed = new Promise<void>((resolve) => child.once('close', () => resolve()));
-  const exited = new Promise<Exit>((resolve) => {
-    child.once('exit', (code, signal) => {
-      exit = { code, signal };
-      // Output may still be in flight; a grandchild holding the pipes open
-      // must not make us wait forever.
-      void bounded(closed, 500, () => 'close').catch(() => undefined).then(() => {
-        poke();
-        resolve({ code, signal });
-      });
-    });
-  });
-  child.once('close', () => {
-    // The leader is gone and its pipes closed; its group may still hold
-    // stragglers, which cleanup kills, so keep it tracked until then only
-    // when the group is still alive.
-    if (!groupAlive(pid)) liveGroups.delete(child);
-  });
-  const transcript = () => `${argv.join(' ')}\n--- stdout ---\n${out}\n--- stderr ---\n${err}`;
-  const proc: RealProc = {
-    child,
-    pid,
-    stdout: () => out,
-    stderr: () => err,
-    exited: () => exit,
-    waitFor(text, timeoutMs = 10_000, stream) {
-      const has = () => {
-        const hay = stream === 'stderr' ? err : stream === 'stdout' ? out : out + err;
-        return typeof text === 'string' ? hay.includes(text) : text.test(hay);
-      };
-      return bounded(
-        new Promise<void>((resolve, reject) => {
-          const check = () => {
-            if (has()) {
-              waiters.delete(check);
-              resolve();
-            } else if (exit !== undefined) {
-              waiters.delete(check);
-              reject(new Error(`exited (${exit.code ?? exit.signal}) before printing ${String(text)}: ${transcript()}`));
-            }
-          };
-          waiters.add(check);
-          check();
-        }),
-        timeoutMs,
-        () => `no ${String(text)} within ${timeoutMs} ms: ${transcript()}`,
-      );
-    },
-    wait: (timeoutMs = 10_000) => bounded(exited, timeoutMs, () => `no exit within ${timeoutMs} ms: ${transcript()}`),
-    signal(sig) {
-      try {
-        process.kill(pid, sig);
-      } catch {
-        // gone
-      }
-    },
-    async close() {
-      killGroup(child, 'SIGKILL');
-      liveGroups.delete(child);
-      await bounded(exited, 5_000, () => `not dead 5 s after SIGKILL: ${transcript()}`);
-    },
-  };
-  return proc;
-}
-
-/** Does any process of process group `pgid` still run (zombies don't count)? */
-export function groupAlive(pgid: number): boolean {
-  for (const entry of readdirSync('/proc')) {
-    if (!/^\d+$/.test(entry)) continue;
-    const stat = procStat(Number(entry));
-    if (stat && stat.pgrp === pgid && stat.state !== 'Z') return true;
-  }
-  return false;
-}
-
-/** Is a process with this pid still running (not a zombie)? */
-export function pidAlive(pid: number): boolean {
-  const stat = procStat(pid);
-  return stat !== undefined && stat.state !== 'Z';
-}
-
-function procStat(pid: number): { state: string; pgrp: number } | undefined {
-  try {
-    const text = readFileSync(`/proc/${pid}/stat`, 'utf8');
-    // pid (comm) state ppid pgrp ...; comm may contain spaces and parens.
-    const rest = text.slice(text.lastIndexOf(')') + 2).split(' ');
-    const state = rest[0];
-    const pgrp = Number(rest[2]);
-    return state === undefined ? undefined : { state, pgrp };
-  } catch {
-    return undefined;
-  }
-}
-
-/** Poll until `check()` is true; reject after `timeoutMs`. */
-export async function eventually(check: () => boolean, timeoutMs = 5_000, what = 'condition'): Promise<void> {
-  const end = Date.now() + timeoutMs;
-  while (!check()) {
-    if (Date.now() > end) throw new Error(`${what} not met within ${timeoutMs} ms`);
-    await new Promise((r) => setTimeout(r, 20));
-  }
-}
-
-/**
- * Is something listening on the unix socket at `path`? Read from
- * /proc/net/unix (flag __SO_ACCEPTCON), not by connecting: a probe
- * connection would be a session to a `socat …,fork` or a proxy, and the file
- * alone appears at bind(), a moment before listen() (a connect in between
- * is refused, which a loaded machine does hit).
- */
-export function unixListening(path: string): boolean {
-  const ACCEPTCON = 0x10000;
-  return readFileSync('/proc/net/unix', 'utf8')
-    .split('\n')
-    .slice(1)
-    .some((line) => {
-      const f = line.trim().split(/\s+/);
-      return f.length >= 8 && f.slice(7).join(' ') === path && (parseInt(f[3]!, 16) & ACCEPTCON) !== 0;
-    });
-}
-
-/** Wait (bounded) until a listener accepts on the unix socket at `path`, without connecting. */
-export function waitForUnixListener(path: string, timeoutMs = 5_000): Promise<void> {
-  return eventually(() => unixListening(path), timeoutMs, `a listener on ${path}`);
-}
+export {
+  alive,
+  cleanupTracked as cleanupRealPeers,
+  eventually,
+  groupAlive,
+  killAll as killRealPeerProcesses,
+  pidAlive,
+  spawnGroup,
+  trackedTempDir,
+  unixListening,
+  waitForUnixListener,
+  within,
+  type Exit,
+  type RealProc,
+  type SpawnGroupOptions,
+} from './procs.js';
 
 // ---------------------------------------------------------------------------
 // Scripted child
@@ -519,8 +251,7 @@ export function withScriptedChild(script: string, cmd: readonly string[], option
     strayWorkspaces: () => strayWorkspaces(guestTmp),
     async close() {
       await proc.close();
-      rmSync(dir, { recursive: true, force: true });
-      tempDirs.delete(dir);
+      removeTrackedTempDir(dir);
     },
   };
 }
@@ -678,8 +409,7 @@ export async function socatUnixListen(
   const close = async () => {
     await proc.close();
     rmSync(sockPath, { force: true });
-    rmSync(dir, { recursive: true, force: true });
-    tempDirs.delete(dir);
+    removeTrackedTempDir(dir);
   };
   try {
     await eventually(() => unixListening(sockPath) || proc.exited() !== undefined, timeoutMs, `a listener on ${sockPath}`);

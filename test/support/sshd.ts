@@ -7,25 +7,25 @@
  */
 
 import { spawnSync } from 'node:child_process';
-import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { join } from 'node:path';
 import { spawnTracked, type Proc } from './procs.js';
+import { describeNeeding, program, ROOT, type Need } from './needs.js';
 
 export const SSHD = '/usr/sbin/sshd';
 
-function onPath(cmd: string): boolean {
-  return spawnSync('sh', ['-c', 'command -v "$0"', cmd], { stdio: 'ignore', timeout: 5_000 }).status === 0;
-}
+/** What the ssh tests need (see needs.ts for the guard). */
+export const SSH_NEEDS: readonly Need[] = [
+  program('sshd', SSHD, 'openssh-server'),
+  program('ssh', 'ssh', 'openssh-client'),
+  program('ssh-keygen', 'ssh-keygen', 'openssh-client'),
+  { ...ROOT, missing: 'root (the test sshd logs in as root)' },
+];
 
-/** What these tests need and this machine lacks (empty: all there). */
-export function sshMissing(): string[] {
-  const missing: string[] = [];
-  if (!existsSync(SSHD)) missing.push(`${SSHD} (Debian package openssh-server)`);
-  if (!onPath('ssh')) missing.push('ssh (Debian package openssh-client)');
-  if (!onPath('ssh-keygen')) missing.push('ssh-keygen (Debian package openssh-client)');
-  if (process.getuid?.() !== 0) missing.push('root (the test sshd logs in as root)');
-  return missing;
+/** describe for tests needing a private sshd: skipped locally when something is missing, failing in CI. */
+export function describeSsh(name: string, body: () => void): void {
+  describeNeeding(SSH_NEEDS, 'ssh tests', name, body);
 }
 
 export function keygen(path: string): void {
@@ -100,10 +100,11 @@ export async function startPrivateSshd(home: string, env: Readonly<Record<string
       ].join('\n'),
     );
     const proc = spawnTracked([SSHD, '-D', '-e', '-f', config]);
-    const listening = await Promise.race([
-      proc.waitFor('Server listening', 10_000, 'stderr').then(() => true),
-      proc.wait(10_000).then(() => false),
-    ]);
+    // False when sshd exits first (a port taken meanwhile) or stays silent.
+    const listening = await proc.waitFor('Server listening', 10_000, 'stderr').then(
+      () => true,
+      () => false,
+    );
     if (listening) return { port, proc, clientArgs, sshConfig };
     if (attempt >= 3 || !/Address already in use/.test(proc.stderr())) throw new Error(`sshd did not start: ${proc.stderr()}`);
   }

@@ -76,16 +76,7 @@ export function readBytes(source: Observable<Uint8Array>, n: number, timeoutMs =
   });
 }
 
-/** `promise`, or a rejection naming `what` after `ms`. */
-export function within<T>(promise: Promise<T>, ms: number, what: string): Promise<T> {
-  let timer: NodeJS.Timeout | undefined;
-  return Promise.race([
-    promise.finally(() => clearTimeout(timer)),
-    new Promise<never>((_, reject) => {
-      timer = setTimeout(() => reject(new Error(`${what}: not within ${ms} ms`)), ms);
-    }),
-  ]);
-}
+export { within } from '../support/procs.js';
 
 /** Does `promise` settle within `ms`? */
 export async function settlesWithin(promise: Promise<unknown>, ms: number): Promise<boolean> {
