@@ -106,6 +106,28 @@ export interface HostSessionHandle {
 
 const CHUNK = 64 * 1024;
 
+/** How long a separate stderr may stay silent, after the session ended, before it is given up on. */
+const STDERR_QUIET_MS = 2_000;
+
+/**
+ * Resolves when `done` does, or once `progress()` has not moved for
+ * `quietMs` while not `held()` (a consumer holding the flow is no silence;
+ * what stays open with nothing coming, e.g. a grandchild holding a pipe, is).
+ */
+async function untilQuiet(done: Promise<void>, progress: () => number, held: () => boolean, quietMs: number): Promise<void> {
+  let last = progress();
+  for (;;) {
+    let timer: NodeJS.Timeout | undefined;
+    const quiet = new Promise<boolean>((r) => (timer = setTimeout(() => r(false), quietMs)));
+    const ended = await Promise.race([done.then(() => true), quiet]);
+    clearTimeout(timer);
+    if (ended) return;
+    const now = progress();
+    if (now === last && !held()) return;
+    last = now;
+  }
+}
+
 export function startSession(transport: Transport, options: SessionOptions): HostSessionHandle {
   const output = new OutputFlow(transport, options.outputHighWaterMark);
   const decoder = new ReplyDecoder();
@@ -200,7 +222,17 @@ export function startSession(transport: Transport, options: SessionOptions): Hos
   };
 
   // Over ssh or a spawned guest, stderr comes apart and unframed: pass it on.
-  const stderrSub = transport.stderr$?.subscribe((bytes) => output.push({ stream: 'stderr', bytes }));
+  let stderrSeen = 0;
+  const { promise: stderrEnded, resolve: endStderr } = deferred<void>();
+  const stderrSub = transport.stderr$?.subscribe({
+    next: (bytes) => {
+      stderrSeen++;
+      output.push({ stream: 'stderr', bytes });
+    },
+    complete: () => endStderr(),
+    error: () => endStderr(),
+  });
+  if (!stderrSub) endStderr();
   const done = toPromise(actor);
   actor.start();
   const sub = transport.incoming$.subscribe({
@@ -228,6 +260,9 @@ export function startSession(transport: Transport, options: SessionOptions): Hos
     }
     // The guest's own report wins: a relay's exit (stapvirt's) is not the child's.
     if (result.ok && result.status !== null) exit = exitOfStatus(result.status) ?? exit;
+    // A separate stderr can end after stdout (and lags the more while a slow consumer holds it):
+    // read it to its end. Bounded by silence, not by total time, since a slow reader is no hang.
+    await untilQuiet(stderrEnded, () => stderrSeen, () => output.paused, STDERR_QUIET_MS);
     stderrSub?.unsubscribe();
     output.end();
     await transport.close();

@@ -452,7 +452,8 @@ describeSsh('ssh scheme against a real sshd', () => {
     const t0 = Date.now();
     p.kill('SIGINT');
     const { code } = await p.wait(15_000);
-    expect(Date.now() - t0).toBeLessThan(5_000);
+    // Bounded by the legacy session's signal timeout (5 s) plus ssh's own teardown; a loaded machine took 5.1 s.
+    expect(Date.now() - t0).toBeLessThan(12_000);
     expect(p.stdout()).toBe('ready\ngot INT\n');
     expect(code).toBe(7);
     expect(alive(pid)).toBe(false);
