@@ -5,7 +5,7 @@
  */
 
 import { spawn, type ChildProcess } from 'node:child_process';
-import { appendFileSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { appendFileSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
@@ -51,17 +51,19 @@ function exited(child: ChildProcess, what: string, ms = 20_000): Promise<{ statu
  * `node bin/BIN.js ARGS | head -c BYTES`: the writer's stdout is the write
  * end of the pipe `head` reads (we keep no copy of it), its stderr ours.
  */
-function pipeIntoHead(bin: string, args: readonly string[], bytes: number) {
+function pipeIntoHead(bin: string, args: readonly string[], bytes: number, env: NodeJS.ProcessEnv = process.env) {
   const head = spawn('head', ['-c', String(bytes)], { stdio: ['pipe', 'pipe', 'inherit'] });
   live.add(head);
-  const writer = spawn(process.execPath, [join(ROOT, 'bin', `${bin}.js`), ...args], { stdio: ['ignore', head.stdin, 'pipe'] });
+  const writer = spawn(process.execPath, [join(ROOT, 'bin', `${bin}.js`), ...args], { stdio: ['pipe', head.stdin, 'pipe'], env });
   live.add(writer);
   head.stdin.destroy();
   let read = '';
   let stderr = '';
   head.stdout.setEncoding('latin1').on('data', (s: string) => (read += s));
   writer.stderr!.setEncoding('utf8').on('data', (s: string) => (stderr += s));
+  writer.stdin!.on('error', () => undefined);
   return {
+    stdin: writer.stdin!,
     headExit: exited(head, 'head'),
     writerExit: exited(writer, bin),
     read: () => read,
@@ -101,6 +103,17 @@ describe('a closed stdout ends a program quietly, status 141', () => {
     expect(await p.headExit).toEqual({ status: 0, signal: null });
     expect(await p.writerExit).toEqual({ status: BROKEN_PIPE_STATUS, signal: null });
     expect(p.stderr()).toBe('');
+  });
+
+  it('stapsh on stdio: a host that stops reading ends the session at once (stdin still open), status 0, temp dir gone', async () => {
+    const tmp = mkdtempSync(join(dir, 'guest-tmp-'));
+    const p = pipeIntoHead('stapsh', ['--bindir', join(dir, 'bin')], 0, { ...process.env, TMPDIR: tmp });
+    expect(await p.headExit).toEqual({ status: 0, signal: null });
+    p.stdin.write('stap 4.8\n'); // its hello meets a closed pipe; stdin stays open
+    // The guest's rule, not a filter's: SIGPIPE ends the session like SIGHUP, with the child's status (none ran: 0).
+    expect(await p.writerExit).toEqual({ status: 0, signal: null });
+    expect(p.stderr()).toBe('');
+    expect(readdirSync(tmp)).toEqual([]);
   });
 
   it('the same programs with a reader that takes everything: status 0, all bytes', async () => {
