@@ -222,3 +222,26 @@ export class OutputGate implements OutputSource {
     return this.#paused ? new Promise((r) => this.#waiters.push(r)) : Promise.resolve();
   }
 }
+
+/** The output members of a session or runner handle: Readables per stream, an iterator, a tap. */
+export interface OutputMembers<T extends OutputChunk> {
+  readonly stdout: Readable;
+  readonly stderr: Readable;
+  output(): AsyncIterableIterator<T>;
+  readonly output$: Observable<T>;
+}
+
+/**
+ * `rest` with the output members of `flow`, built with getters (never spread
+ * the result): `stdout`/`stderr` become consumers only when first accessed.
+ */
+export function withOutput<T extends OutputChunk, R extends object>(flow: OutputFlow<T>, rest: R): R & OutputMembers<T> {
+  let stdout: Readable | undefined;
+  let stderr: Readable | undefined;
+  return Object.defineProperties(rest, {
+    stdout: { get: () => (stdout ??= flow.readable('stdout')), enumerable: true },
+    stderr: { get: () => (stderr ??= flow.readable('stderr')), enumerable: true },
+    output: { value: () => flow.consumer(), enumerable: true },
+    output$: { value: flow.tap$, enumerable: true },
+  }) as R & OutputMembers<T>;
+}

@@ -15,7 +15,7 @@ import type { Readable } from 'node:stream';
 import type { Observable } from 'rxjs';
 import { concatBytes } from '../protocol/bytes.js';
 import type { Transport } from '../transports/transport.js';
-import { OutputFlow, OutputGate, type OutputChunk } from './output.js';
+import { OutputFlow, OutputGate, withOutput, type OutputChunk, type OutputMembers } from './output.js';
 import { startSession, type HostSessionHandle, type ModuleFile, type SessionOptions, type SessionResult } from './session.js';
 
 export interface RemoteOutput extends OutputChunk {
@@ -166,17 +166,7 @@ export function runOnRemotes(uris: readonly string[], options: RunnerOptions): R
     return { results, firstFailure: results.find((r) => !r.result.ok) ?? null };
   })();
 
-  let stdout: Readable | undefined;
-  let stderr: Readable | undefined;
-  return {
-    get stdout() {
-      return (stdout ??= merged.readable('stdout'));
-    },
-    get stderr() {
-      return (stderr ??= merged.readable('stderr'));
-    },
-    output: () => merged.consumer(),
-    output$: merged.tap$,
+  const rest: Omit<RunnerHandle, keyof OutputMembers<RemoteOutput>> = {
     done,
     interrupt() {
       interrupted = true;
@@ -187,4 +177,5 @@ export function runOnRemotes(uris: readonly string[], options: RunnerOptions): R
       await Promise.all(sessions.map((s) => s?.close()));
     },
   };
+  return withOutput(merged, rest);
 }

@@ -19,7 +19,7 @@ import { runArguments } from '../protocol/runCommand.js';
 import { hostSession, type GuestHello, type HostInputEvent, type HostOutput } from '../machines/hostSession.js';
 import type { ExitStatus, Transport } from '../transports/transport.js';
 import { deferred } from './deferred.js';
-import { OutputFlow, type OutputChunk } from './output.js';
+import { OutputFlow, withOutput, type OutputChunk, type OutputMembers } from './output.js';
 
 export type { OutputChunk } from './output.js';
 
@@ -280,22 +280,7 @@ export function startSession(transport: Transport, options: SessionOptions): Hos
   });
 }
 
-/**
- * A session handle whose output members read `output`. Built with getters
- * (never spread it): `stdout`/`stderr` become consumers only when accessed.
- */
-export function sessionHandle(output: OutputFlow, rest: Omit<HostSessionHandle, 'stdout' | 'stderr' | 'output' | 'output$'>): HostSessionHandle {
-  let stdout: Readable | undefined;
-  let stderr: Readable | undefined;
-  return {
-    ...rest,
-    get stdout() {
-      return (stdout ??= output.readable('stdout'));
-    },
-    get stderr() {
-      return (stderr ??= output.readable('stderr'));
-    },
-    output: () => output.consumer(),
-    output$: output.tap$,
-  };
+/** A session handle whose output members read `output` (see `withOutput`). */
+export function sessionHandle(output: OutputFlow, rest: Omit<HostSessionHandle, keyof OutputMembers<OutputChunk>>): HostSessionHandle {
+  return withOutput(output, rest);
 }

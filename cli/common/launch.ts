@@ -15,6 +15,7 @@
  * expect). Programs that write as they go watch `stdoutClosed` and stop.
  */
 
+import type { Writable } from 'node:stream';
 import { describeError } from './words.js';
 
 /** Exit status after stdout was closed by its reader. */
@@ -56,9 +57,8 @@ export function watchStdio(name: string): void {
   process.stderr.on('error', () => undefined);
 }
 
-/** Resolves once `stream` has nothing queued (or can take nothing more). */
-function drained(stream: NodeJS.WriteStream, failed: () => boolean): Promise<void> {
-  if (stream.writableLength === 0 || stream.destroyed || failed()) return Promise.resolve();
+/** Resolves at `stream`'s next 'drain', or when it fails or closes (it will take nothing more then). */
+export function nextDrain(stream: Writable): Promise<void> {
   return new Promise((resolve) => {
     const done = () => {
       stream.off('drain', done);
@@ -70,6 +70,12 @@ function drained(stream: NodeJS.WriteStream, failed: () => boolean): Promise<voi
     stream.on('error', done);
     stream.on('close', done);
   });
+}
+
+/** Resolves once `stream` has nothing queued (or can take nothing more). */
+function drained(stream: NodeJS.WriteStream, failed: () => boolean): Promise<void> {
+  if (stream.writableLength === 0 || stream.destroyed || failed()) return Promise.resolve();
+  return nextDrain(stream);
 }
 
 let stderrFailed = false;

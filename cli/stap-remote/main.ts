@@ -18,7 +18,7 @@ import { basename } from 'node:path';
 import type { Readable, Writable } from 'node:stream';
 import { InvalidArgumentError } from 'commander';
 import { cliProgram, parseCliSync, usageError } from '../common/cli.js';
-import { BROKEN_PIPE_STATUS } from '../common/launch.js';
+import { BROKEN_PIPE_STATUS, nextDrain } from '../common/launch.js';
 import { cannot } from '../common/words.js';
 import { parseRemote, type RemoteSpec } from '../../protocol/remoteUri.js';
 import { connectRemote } from '../../host/connect.js';
@@ -68,19 +68,7 @@ async function copyOut(from: Readable, to: Writable, onClosed: () => void): Prom
   try {
     for await (const chunk of from) {
       if (closed) break;
-      if (!to.write(chunk as Uint8Array)) {
-        await new Promise<void>((resolve) => {
-          const done = () => {
-            to.off('drain', done);
-            to.off('error', done);
-            to.off('close', done);
-            resolve();
-          };
-          to.on('drain', done);
-          to.on('error', done);
-          to.on('close', done);
-        });
-      }
+      if (!to.write(chunk as Uint8Array)) await nextDrain(to);
     }
   } catch {
     // Destroying `from` ends the loop with an abort: that is the reader leaving, already handled.

@@ -23,6 +23,7 @@ import { join, resolve } from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { alive, eventually, killAll, spawnTracked, waitForListening } from '../support/procs.js';
 import { scriptedBindir } from '../support/realPeers.js';
+import { fakeGuestCommands } from '../support/fakeGuest.js';
 import { parseTrace } from '../../trace/format.js';
 
 const ROOT = resolve(import.meta.dirname, '../..');
@@ -322,28 +323,17 @@ process.stdin.on('data', (d) => {
     }
     const burst = Buffer.concat([Buffer.from('OK\n'), ...frames, Buffer.from('quit\n')]);
     const server = createServer({ allowHalfOpen: true }, (socket) => {
-      let buf = Buffer.alloc(0);
-      let fileLeft = 0;
-      socket.on('data', (d: Buffer) => {
-        buf = Buffer.concat([buf, d]);
-        for (;;) {
-          if (fileLeft > 0) {
-            const n = Math.min(fileLeft, buf.length);
-            buf = buf.subarray(n);
-            fileLeft -= n;
-            if (fileLeft > 0) return;
-            socket.write('OK\n');
-          }
-          const nl = buf.indexOf(0x0a);
-          if (nl < 0) return;
-          const line = buf.subarray(0, nl).toString('latin1');
-          buf = buf.subarray(nl + 1);
-          if (line.startsWith('stap ')) socket.write('stapsh 4.8 x86_64 6.1.0-burst\n');
-          else if (line.startsWith('option')) socket.write('OK\n');
-          else if (line.startsWith('file ')) fileLeft = Number(line.split(' ')[1]);
-          else if (line.startsWith('run')) socket.end(burst);
-        }
-      });
+      socket.on(
+        'data',
+        fakeGuestCommands({
+          line: (line) => {
+            if (line.startsWith('stap ')) socket.write('stapsh 4.8 x86_64 6.1.0-burst\n');
+            else if (line.startsWith('option')) socket.write('OK\n');
+            else if (line.startsWith('run')) socket.end(burst);
+          },
+          fileDone: () => socket.write('OK\n'),
+        }),
+      );
     });
     servers.push(server);
     await new Promise<void>((r) => server.listen(t.sock, r));

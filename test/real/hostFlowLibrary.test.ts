@@ -22,6 +22,7 @@ import { createMemoryPair } from '../../transports/memory.js';
 import { connectUnix } from '../../transports/unixSocket.js';
 import { killAll, spawnTracked, waitForListening } from '../support/procs.js';
 import { scriptedBindir } from '../support/realPeers.js';
+import { fakeGuestCommands } from '../support/fakeGuest.js';
 
 const ROOT = resolve(import.meta.dirname, '../..');
 const OUR_STAPSH = join(ROOT, 'bin/stapsh.js');
@@ -156,8 +157,6 @@ describe('the host library with demand', () => {
     const frame = 64 * 1024;
     let accepted = 0;
     // A guest that answers the handshake, then writes data frames as fast as the channel accepts them.
-    let buf = '';
-    let fileLeft = 0;
     const flood = async () => {
       await guestEnd.write(new TextEncoder().encode('OK\n'));
       for (let at = 0; at < total; at += frame) {
@@ -168,26 +167,17 @@ describe('the host library with demand', () => {
       }
       await guestEnd.write(new TextEncoder().encode('quit\n'));
     };
-    guestEnd.incoming$.subscribe((chunk) => {
-      buf += Buffer.from(chunk).toString('latin1');
-      for (;;) {
-        if (fileLeft > 0) {
-          const n = Math.min(fileLeft, buf.length);
-          buf = buf.slice(n);
-          fileLeft -= n;
-          if (fileLeft > 0) return;
-          void guestEnd.write(new TextEncoder().encode('OK\n'));
-        }
-        const nl = buf.indexOf('\n');
-        if (nl < 0) return;
-        const line = buf.slice(0, nl);
-        buf = buf.slice(nl + 1);
-        if (line.startsWith('stap ')) void guestEnd.write(new TextEncoder().encode('stapsh 4.8 x86_64 6.1.0-memory\n'));
-        else if (line.startsWith('option')) void guestEnd.write(new TextEncoder().encode('OK\n'));
-        else if (line.startsWith('file ')) fileLeft = Number(line.split(' ')[1]);
-        else if (line.startsWith('run')) void flood();
-      }
-    });
+    const say = (text: string) => void guestEnd.write(new TextEncoder().encode(text));
+    guestEnd.incoming$.subscribe(
+      fakeGuestCommands({
+        line: (line) => {
+          if (line.startsWith('stap ')) say('stapsh 4.8 x86_64 6.1.0-memory\n');
+          else if (line.startsWith('option')) say('OK\n');
+          else if (line.startsWith('run')) void flood();
+        },
+        fileDone: () => say('OK\n'),
+      }),
+    );
     const session = startSession(hostEnd, { module, remote: 'memory:', wantData: true, extensions: false });
     const out = session.stdout;
     await session.hello;
