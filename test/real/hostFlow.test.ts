@@ -197,23 +197,28 @@ const pidIn = (piddir: string) => () => {
   }
 };
 
+/** `stap-remote` against `remote` with module `module`, its `stream` read slowly (64 KiB per 4 ms). */
+const slowStapRemote = (remote: string, module: string, producerPid: () => number | null, stream: 'stdout' | 'stderr' = 'stdout') =>
+  readSlowly([process.execPath, STAP_REMOTE, `--remote=${remote}`, join(dir, module)], process.env, { delayMs: 4, chunk: 64 * 1024, producerPid, stream });
+
+/** Every byte of `seq 1 SEQ_N` read, the child never far ahead of the reader, the host within its RSS bound. */
+function expectSeqDeliveredAndHeldBack(r: SlowRead, inFlightCap = IN_FLIGHT_CAP): void {
+  expect(r.code).toBe(0);
+  expect(r.bytes).toBe(expectedSeq.length);
+  expect(r.sha256).toBe(sha(expectedSeq));
+  expect(r.inFlightSamples).toBeGreaterThan(20);
+  expect(r.maxInFlight).toBeLessThan(inFlightCap);
+  expect(r.hostPeakRss).toBeGreaterThan(0);
+  expect(r.hostPeakRss).toBeLessThan(HOST_RSS_CAP);
+}
+
 describe('flow control through stap-remote', () => {
   it('a slow reader slows our guest\'s child down: every byte arrives, nothing piles up in the host', async () => {
     const t = testDir();
     await ourGuest(t);
-    const r = await readSlowly([process.execPath, STAP_REMOTE, `--remote=unix:${t.sock}`, join(dir, 'seq.ko')], process.env, {
-      delayMs: 4,
-      chunk: 64 * 1024,
-      producerPid: pidIn(t.piddir),
-    });
+    const r = await slowStapRemote(`unix:${t.sock}`, 'seq.ko', pidIn(t.piddir));
     expect(r.stderr).toBe('');
-    expect(r.code).toBe(0);
-    expect(r.bytes).toBe(expectedSeq.length);
-    expect(r.sha256).toBe(sha(expectedSeq));
-    expect(r.inFlightSamples).toBeGreaterThan(20);
-    expect(r.maxInFlight).toBeLessThan(IN_FLIGHT_CAP);
-    expect(r.hostPeakRss).toBeGreaterThan(0);
-    expect(r.hostPeakRss).toBeLessThan(HOST_RSS_CAP);
+    expectSeqDeliveredAndHeldBack(r);
   });
 
   it('a scripted stdio guest that writes as fast as it can (stdout and stderr): held back, every byte arrives', async () => {
@@ -273,29 +278,15 @@ process.stdin.on('data', (d) => {
       { delayMs: 4, chunk: 64 * 1024, producerPid: pidIn(t.piddir) },
     );
     expect(r.stderr).toBe('stderr says hi\nstderr says bye\n');
-    expect(r.code).toBe(0);
-    expect(r.bytes).toBe(expectedSeq.length);
-    expect(r.sha256).toBe(sha(expectedSeq));
-    expect(r.inFlightSamples).toBeGreaterThan(20);
-    expect(r.maxInFlight).toBeLessThan(IN_FLIGHT_CAP);
-    expect(r.hostPeakRss).toBeLessThan(HOST_RSS_CAP);
+    expectSeqDeliveredAndHeldBack(r);
   });
 
   it('stderr frames are held back like stdout: a slow reader of stap-remote\'s stderr slows the child', async () => {
     const t = testDir();
     await ourGuest(t);
-    const r = await readSlowly([process.execPath, STAP_REMOTE, `--remote=unix:${t.sock}`, join(dir, 'seqerr.ko')], process.env, {
-      delayMs: 4,
-      chunk: 64 * 1024,
-      producerPid: pidIn(t.piddir),
-      stream: 'stderr',
-    });
+    const r = await slowStapRemote(`unix:${t.sock}`, 'seqerr.ko', pidIn(t.piddir), 'stderr');
     expect(r.stderr).toBe('');
-    expect(r.code).toBe(0);
-    expect(r.bytes).toBe(expectedSeq.length);
-    expect(r.sha256).toBe(sha(expectedSeq));
-    expect(r.inFlightSamples).toBeGreaterThan(20);
-    expect(r.maxInFlight).toBeLessThan(IN_FLIGHT_CAP);
+    expectSeqDeliveredAndHeldBack(r);
   });
 
   it('stdout and stderr frames alike: every byte of both arrives in data mode', async () => {
@@ -400,16 +391,9 @@ process.stdin.on('data', (d) => {
       if (hwm !== null) proxyPeak = Math.max(proxyPeak, hwm);
     }, 50);
     try {
-      const r = await readSlowly([process.execPath, STAP_REMOTE, `--remote=unix:${front}`, join(dir, 'seq.ko')], process.env, {
-        delayMs: 4,
-        chunk: 64 * 1024,
-        producerPid: pidIn(t.piddir),
-      });
-      expect(r.code).toBe(0);
-      expect(r.bytes).toBe(expectedSeq.length);
-      expect(r.sha256).toBe(sha(expectedSeq));
+      const r = await slowStapRemote(`unix:${front}`, 'seq.ko', pidIn(t.piddir));
       // One more hop's buffers (the proxy holds up to 1 MiB per direction).
-      expect(r.maxInFlight).toBeLessThan(IN_FLIGHT_CAP + 2 * MiB);
+      expectSeqDeliveredAndHeldBack(r, IN_FLIGHT_CAP + 2 * MiB);
     } finally {
       clearInterval(sampler);
     }
