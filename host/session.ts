@@ -14,7 +14,7 @@ import * as encode from '../protocol/encode.js';
 import type { ChildStatus } from '../protocol/extensions.js';
 import { ReplyDecoder, type ReplyEvent } from '../protocol/replyDecoder.js';
 import { runArguments } from '../protocol/runCommand.js';
-import { hostSession, type GuestHello, type HostInputEvent, type HostOutput } from '../machines/hostSession.js';
+import { hostEventOf, hostSession, type GuestHello, type HostInputEvent, type HostOutput } from '../machines/hostSession.js';
 import type { ExitStatus, Transport } from '../transports/transport.js';
 import { deferred } from './deferred.js';
 
@@ -155,30 +155,12 @@ export function startSession(transport: Transport, options: SessionOptions): Hos
   const { promise: hello, resolve: resolveHello, reject: rejectHello } = deferred<GuestHello>();
   actor.on('hello', (e) => resolveHello(e.hello));
 
-  const toEvent = (e: ReplyEvent): HostInputEvent | null => {
-    switch (e.type) {
-      case 'line':
-        return { type: 'GUEST.LINE', text: e.text };
-      case 'debug':
-        return { type: 'GUEST.DEBUG', text: e.text };
-      case 'data':
-        return e.bytes.length > 0 ? { type: 'GUEST.DATA', stream: e.stream, bytes: e.bytes } : null;
-      case 'frame':
-        return null;
-      case 'quit':
-        return { type: 'GUEST.QUIT' };
-      case 'status':
-        return { type: 'GUEST.STATUS', status: e.status };
-      case 'error':
-        return { type: 'GUEST.DECODE_ERROR', message: e.message };
-    }
-  };
   // Input keeps arriving after the session ended (a failure, then EOF): drop it.
   const deliver = (ev: HostInputEvent) => {
     if (actor.getSnapshot().status === 'active') actor.send(ev);
   };
   const feed = (e: ReplyEvent) => {
-    const ev = toEvent(e);
+    const ev = hostEventOf(e);
     if (ev) deliver(ev);
   };
 
