@@ -267,6 +267,8 @@ export const guestStapsh = setup({
     keepsPayload: ({ context }) => context.pending?.name !== null,
     framing: ({ context }) => context.framing,
     dataMode: ({ context }) => context.dataMode,
+    /** The host asked for `option status` and the child's end is one a `status` line can say. */
+    statusToReport: ({ context }) => context.statusWanted && statusOfExit(context.exit) !== null,
   },
   actions: {
     debugCommand: enqueueActions(({ context, event, enqueue }) => {
@@ -394,10 +396,9 @@ export const guestStapsh = setup({
     hangUpChild: enqueueActions(({ enqueue }) => {
       enqueue.sendTo('child', { type: 'HANGUP' } satisfies ChildRequest);
     }),
-    /** stapflow's `status` line, when the host asked and there is an end to report. */
+    /** stapflow's `status` line. */
     reportStatus: enqueueActions(({ context, enqueue }) => {
-      const status = context.statusWanted ? statusOfExit(context.exit) : null;
-      if (status !== null) for (const e of replyEvents(context, statusText(status))) enqueue.emit(e);
+      for (const e of replyEvents(context, statusText(statusOfExit(context.exit)!))) enqueue.emit(e);
     }),
     announceQuit: enqueueActions(({ context, enqueue }) => {
       for (const e of replyEvents(context, 'quit')) enqueue.emit(e);
@@ -578,7 +579,11 @@ export const guestStapsh = setup({
     },
     /** The session is over: in data mode announce it (`quit`, after the child's status when asked), then clean up. */
     ending: {
-      always: [{ guard: 'dataMode', target: 'cleaning', actions: ['reportStatus', 'announceQuit'] }, { target: 'cleaning' }],
+      always: [
+        { guard: and(['dataMode', 'statusToReport']), target: 'cleaning', actions: ['reportStatus', 'announceQuit'] },
+        { guard: 'dataMode', target: 'cleaning', actions: 'announceQuit' },
+        { target: 'cleaning' },
+      ],
     },
     cleaning: {
       tags: ['busy'],

@@ -260,7 +260,7 @@ export const hostSession = setup({
     }),
     markInterrupted: assign({ interrupted: true }),
     markStarted: assign({ started: true }),
-    agreeIfStatus: assign({ statusAgreed: ({ context }) => context.statusAgreed || context.options[0] === STATUS_OPTION }),
+    agreeStatus: assign({ statusAgreed: true }),
     recordStatus: assign({
       status: ({ event }) => {
         assertEvent(event, 'GUEST.STATUS');
@@ -421,7 +421,10 @@ export const hostSession = setup({
       entry: 'sendOption',
       after: { reply: { target: 'failed', actions: { type: 'failTimeout', params: { what: 'option' } } } },
       on: {
-        'REPLY.OK': { target: 'options', actions: ['agreeIfStatus', 'shiftOption'] },
+        'REPLY.OK': [
+          { guard: 'isStatusOption', target: 'options', actions: ['agreeStatus', 'shiftOption'] },
+          { target: 'options', actions: 'shiftOption' },
+        ],
         'REPLY.ERROR': [
           // A guest without stapflow's extensions (any SystemTap release): go on without the status.
           { guard: 'isStatusOption', target: 'options', actions: 'shiftOption' },
