@@ -54,13 +54,12 @@ function drawn(actions: readonly unknown[] | undefined): string[] {
   return (actions ?? []).map(nameOf).filter((a) => a !== 'xstate.raise' && a !== 'xstate.cancel');
 }
 
-/** A guard's name; `and([...])`/`not(...)` spelled out from their parts. */
+/** A guard's name; `and([...])`, `or([...])`, `not(...)` (functions, lost in the JSON form) spelled out from their parts. */
 function guardName(g: unknown): string {
-  if (g && typeof g === 'object' && 'type' in g) {
-    const { type, params } = g as { type: unknown; params?: { guards?: unknown[] } };
-    const parts = params?.guards;
-    if (type === 'xstate.and' && parts) return parts.map(guardName).join(' & ');
-    if (type === 'xstate.not' && parts) return `!${parts.map(guardName).join('')}`;
+  if (typeof g === 'function' && Array.isArray((g as { guards?: unknown }).guards)) {
+    const parts = ((g as unknown as { guards: unknown[] }).guards).map(guardName);
+    if (g.name === 'not') return `!${parts[0]}`;
+    return parts.join(g.name === 'or' ? ' | ' : ' & ');
   }
   return nameOf(g);
 }
@@ -82,6 +81,22 @@ function stateNotes(state: JsonState): string[] {
   if (entry.length > 0) notes.push(`entry / ${entry.join(', ')}`);
   for (const inv of state.invoke ?? []) notes.push(`invoke ${nameOf(inv.src)}`);
   return notes;
+}
+
+/**
+ * A state's transitions from the serialised form, with the guards taken from
+ * the live node: combined guards (`and`, `not`) are functions the JSON form drops.
+ */
+function transitionsOf(machine: AnyStateMachine, state: JsonState): JsonTransition[] {
+  const node = machine.getStateNodeById(state.id) as unknown as { transitions: Map<string, readonly { guard?: unknown }[]> };
+  const seen = new Map<string, number>();
+  return state.transitions.map((t) => {
+    const key = t.eventType ?? '';
+    const i = seen.get(key) ?? 0;
+    seen.set(key, i + 1);
+    const guard = node.transitions.get(key)?.[i]?.guard;
+    return guard === undefined ? t : { ...t, guard };
+  });
 }
 
 /** Eventless (`always`) transitions are not in the serialised form: read them off the live node. */
@@ -118,7 +133,7 @@ export function toMermaid(machine: AnyStateMachine): string {
       for (const n of notes) lines.push(`${indent}${id} : ${n.replace(/[:;]/g, ' ')}`);
       if (child.type === 'final') lines.push(`${indent}${id} --> [*]`);
       const always = alwaysOf(machine, child);
-      for (const t of [...child.transitions, ...always]) {
+      for (const t of [...transitionsOf(machine, child), ...always]) {
         const target = t.target?.[0];
         if (target) lines.push(`${indent}${id} --> ${nodeId(target)} : ${label(t)}`);
         else lines.push(`${indent}${id} : on ${label(t)}`);
@@ -193,7 +208,7 @@ export function toDot(machine: AnyStateMachine): string {
   const lines: string[] = [
     `digraph ${dotString(root.id)} {`,
     `  // generated from machine '${root.id}' by cli/diagrams; do not edit`,
-    '  graph [compound=true, rankdir=TB, fontname="Helvetica", fontsize=12, nodesep=0.2, ranksep=0.4];',
+    '  graph [compound=true, rankdir=TB, fontname="Helvetica", fontsize=12, nodesep=0.15, ranksep=0.35, newrank=true];',
     '  node [shape=box, style="rounded", fontname="Helvetica", fontsize=11];',
     '  edge [fontname="Helvetica", fontsize=9];',
   ];
@@ -212,7 +227,7 @@ export function toDot(machine: AnyStateMachine): string {
       const notes = stateNotes(child);
       const always = alwaysOf(machine, child);
       // Targetless transitions are listed inside the state.
-      for (const t of [...child.transitions, ...always]) if (!t.target?.[0]) notes.push(...noteLines(t));
+      for (const t of [...transitionsOf(machine, child), ...always]) if (!t.target?.[0]) notes.push(...noteLines(t));
       const text = [child.key, ...notes].join('\n');
       if (compound.has(id)) {
         lines.push(`${indent}subgraph ${clusterOf(id)} {`);
@@ -224,7 +239,7 @@ export function toDot(machine: AnyStateMachine): string {
         const shape = child.type === 'final' ? ', peripheries=2' : '';
         lines.push(`${indent}${id} [label=${dotString(text)}${shape}];`);
       }
-      for (const t of [...child.transitions, ...always]) {
+      for (const t of [...transitionsOf(machine, child), ...always]) {
         const target = t.target?.[0];
         if (!target) continue;
         const to = nodeId(target);
