@@ -6,7 +6,7 @@
  */
 
 import { CommandDecoder } from '../protocol/commandDecoder.js';
-import type { GuestActor } from '../machines/guestStapsh.js';
+import { commandEvent, type GuestActor } from '../machines/guestStapsh.js';
 
 export interface GuestPumpOptions {
   /** Longest command line accepted whole. */
@@ -62,7 +62,7 @@ export function pumpInto(actor: GuestActor, options: GuestPumpOptions = {}): Gue
           }
           break;
         }
-        if (item.type === 'line') actor.send({ type: 'LINE', bytes: item.bytes });
+        if (item.type === 'line') actor.send(commandEvent(item.bytes));
         else if (item.type === 'overlong') actor.send({ type: 'OVERLONG', length: item.length });
         else actor.send({ type: 'PAYLOAD', bytes: item.bytes, remaining: item.remaining });
       }

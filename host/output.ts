@@ -245,3 +245,22 @@ export function withOutput<T extends OutputChunk, R extends object>(flow: Output
     output$: { value: flow.tap$, enumerable: true },
   }) as R & OutputMembers<T>;
 }
+
+/**
+ * Resolves when `done` does, or once `progress()` has not moved for
+ * `quietMs` while not `held()` (a consumer holding the flow is no silence;
+ * what stays open with nothing coming, e.g. a grandchild holding a pipe, is).
+ */
+export async function untilQuiet(done: Promise<void>, progress: () => number, held: () => boolean, quietMs: number): Promise<void> {
+  let last = progress();
+  for (;;) {
+    let timer: NodeJS.Timeout | undefined;
+    const quiet = new Promise<boolean>((r) => (timer = setTimeout(() => r(false), quietMs)));
+    const ended = await Promise.race([done.then(() => true), quiet]);
+    clearTimeout(timer);
+    if (ended) return;
+    const now = progress();
+    if (now === last && !held()) return;
+    last = now;
+  }
+}

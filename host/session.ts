@@ -16,10 +16,10 @@ import * as encode from '../protocol/encode.js';
 import type { ChildStatus } from '../protocol/extensions.js';
 import { ReplyDecoder, type ReplyEvent } from '../protocol/replyDecoder.js';
 import { runArguments } from '../protocol/runCommand.js';
-import { hostSession, type GuestHello, type HostInputEvent, type HostOutput } from '../machines/hostSession.js';
+import { hostEventOf, hostSession, type GuestHello, type HostInputEvent, type HostOutput } from '../machines/hostSession.js';
 import type { ExitStatus, Transport } from '../transports/transport.js';
 import { deferred } from './deferred.js';
-import { OutputFlow, withOutput, type OutputChunk, type OutputMembers } from './output.js';
+import { OutputFlow, untilQuiet, withOutput, type OutputChunk, type OutputMembers } from './output.js';
 
 export type { OutputChunk } from './output.js';
 
@@ -109,24 +109,6 @@ const CHUNK = 64 * 1024;
 /** How long a separate stderr may stay silent, after the session ended, before it is given up on. */
 const STDERR_QUIET_MS = 2_000;
 
-/**
- * Resolves when `done` does, or once `progress()` has not moved for
- * `quietMs` while not `held()` (a consumer holding the flow is no silence;
- * what stays open with nothing coming, e.g. a grandchild holding a pipe, is).
- */
-async function untilQuiet(done: Promise<void>, progress: () => number, held: () => boolean, quietMs: number): Promise<void> {
-  let last = progress();
-  for (;;) {
-    let timer: NodeJS.Timeout | undefined;
-    const quiet = new Promise<boolean>((r) => (timer = setTimeout(() => r(false), quietMs)));
-    const ended = await Promise.race([done.then(() => true), quiet]);
-    clearTimeout(timer);
-    if (ended) return;
-    const now = progress();
-    if (now === last && !held()) return;
-    last = now;
-  }
-}
 
 export function startSession(transport: Transport, options: SessionOptions): HostSessionHandle {
   const output = new OutputFlow(transport, options.outputHighWaterMark);
@@ -194,30 +176,12 @@ export function startSession(transport: Transport, options: SessionOptions): Hos
   const { promise: hello, resolve: resolveHello, reject: rejectHello } = deferred<GuestHello>();
   actor.on('hello', (e) => resolveHello(e.hello));
 
-  const toEvent = (e: ReplyEvent): HostInputEvent | null => {
-    switch (e.type) {
-      case 'line':
-        return { type: 'GUEST.LINE', text: e.text };
-      case 'debug':
-        return { type: 'GUEST.DEBUG', text: e.text };
-      case 'data':
-        return e.bytes.length > 0 ? { type: 'GUEST.DATA', stream: e.stream, bytes: e.bytes } : null;
-      case 'frame':
-        return null;
-      case 'quit':
-        return { type: 'GUEST.QUIT' };
-      case 'status':
-        return { type: 'GUEST.STATUS', status: e.status };
-      case 'error':
-        return { type: 'GUEST.DECODE_ERROR', message: e.message };
-    }
-  };
   // Input keeps arriving after the session ended (a failure, then EOF): drop it.
   const deliver = (ev: HostInputEvent) => {
     if (actor.getSnapshot().status === 'active') actor.send(ev);
   };
   const feed = (e: ReplyEvent) => {
-    const ev = toEvent(e);
+    const ev = hostEventOf(e);
     if (ev) deliver(ev);
   };
 

@@ -4,9 +4,11 @@
  */
 
 import { latin1 } from '../protocol/bytes.js';
+import { STATUS_OPTION } from '../protocol/extensions.js';
 import { qpDecode } from '../protocol/quotedPrintable.js';
 import type { Features } from '../protocol/releases.js';
 import type { ChildProgram } from './childTypes.js';
+import type { ChildSignal } from './staprunChild.js';
 
 /** Limits a guest enforces on what a host may send. */
 export interface GuestLimits {
@@ -90,6 +92,49 @@ export function judgeOption(name: string | null, features: Features): OptionVerd
   return { kind: 'error', reply: 'ERROR: Invalid option' };
 }
 
+/** The verdict on an `option` line as a guest of these features hears it, stapflow's `option status` included. */
+export type OptionLineVerdict =
+  | OptionVerdict
+  /** Before 2.4 `option` is an unknown word: no reply at all. */
+  | { readonly kind: 'silent' }
+  /** stapflow's `option status` (extensions on): report the child's end before `quit`. */
+  | { readonly kind: 'status' };
+
+export function judgeOptionLine(name: string | null, features: Features, extensions: boolean): OptionLineVerdict {
+  if (!features.options) return { kind: 'silent' };
+  if (name === STATUS_OPTION && extensions) return { kind: 'status' };
+  return judgeOption(name, features);
+}
+
+/** Largest draft `arg` payload kept (a larger one is read and dropped). */
+export const DRAFT_MAX_ARG_BYTES = 64 * 1024;
+
+/**
+ * The verdict on the pre-1.5 draft's `arg SIZE`, silently bounded: an
+ * unusable size cannot be skipped (it is the length of what follows), one
+ * over the count or size bound is read and dropped. Other releases do not
+ * know the word.
+ */
+export type ArgVerdict =
+  | { readonly kind: 'ignored' }
+  /** `arg 0`: an empty argument, kept. */
+  | { readonly kind: 'empty' }
+  | { readonly kind: 'payload'; readonly size: number; readonly keep: boolean };
+
+export function judgeDraftArg(size: number, features: Features, held: number, limits: GuestLimits): ArgVerdict {
+  if (!features.draft || size < 0) return { kind: 'ignored' };
+  const keep = size <= DRAFT_MAX_ARG_BYTES && held < limits.maxRunArgs;
+  if (size === 0) return keep ? { kind: 'empty' } : { kind: 'ignored' };
+  return { kind: 'payload', size, keep };
+}
+
+/** The draft's `signal NUM`: the numbers it may name; others are ignored (as is any reply). */
+const DRAFT_SIGNALS: Readonly<Record<number, ChildSignal>> = { 1: 'SIGHUP', 2: 'SIGINT', 9: 'SIGKILL', 15: 'SIGTERM' };
+
+export function draftSignal(number: number): ChildSignal | null {
+  return DRAFT_SIGNALS[number] ?? null;
+}
+
 /** The verdict on a `run` line. */
 export type RunVerdict =
   | { readonly kind: 'error'; readonly reply: string }
@@ -121,6 +166,16 @@ export function judgeRun(words: readonly Uint8Array[], limits: GuestLimits): Run
  */
 export function judgeDraftRun(args: readonly Uint8Array[]): RunVerdict {
   return argvOf(args, args);
+}
+
+/** The verdict on `run` for a guest of these features: the line's own arguments, or the draft's `arg`s. */
+export function judgeRunLine(
+  words: readonly Uint8Array[],
+  features: Features,
+  draftArgs: readonly Uint8Array[],
+  limits: GuestLimits,
+): RunVerdict {
+  return features.draft ? judgeDraftRun(draftArgs) : judgeRun(words, limits);
 }
 
 function argvOf(decoded: readonly Uint8Array[], raw: readonly Uint8Array[]): RunVerdict {

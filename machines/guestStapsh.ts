@@ -11,18 +11,19 @@
  * is drained until it exits (bounded by the grace period).
  */
 
-import { assign, emit, enqueueActions, fromPromise, setup, type ActorRefFrom } from 'xstate';
+import { and, assertEvent, assign, enqueueActions, fromPromise, setup, type ActorRefFrom } from 'xstate';
 import { concatBytes, latin1, utf8 } from '../protocol/bytes.js';
-import { parseCommandLine } from '../protocol/commandLine.js';
-import { nonceWord, STATUS_OPTION, statusText, type ChildStatus } from '../protocol/extensions.js';
+import { gluedHello, parseCommandLine, type CommandLine } from '../protocol/commandLine.js';
+import { nonceWord, statusText, type ChildStatus } from '../protocol/extensions.js';
 import { featuresOf, type Features } from '../protocol/releases.js';
 import { exitCodeOf, type ChildExit, type ChildProgram, type OutputStream, type ProcessRunner } from './childTypes.js';
 import {
   DEFAULT_GUEST_LIMITS,
+  draftSignal,
+  judgeDraftArg,
   judgeFile,
-  judgeOption,
-  judgeDraftRun,
-  judgeRun,
+  judgeOptionLine,
+  judgeRunLine,
   programForFile,
   type GuestLimits,
 } from './guestReplies.js';
@@ -66,15 +67,33 @@ export interface GuestEffects {
   readonly runProcess: ProcessRunner;
 }
 
+/**
+ * One command line, taken apart once (by the pump): `cmd.` and the command's
+ * word (`cmd.stap`, `cmd.option`, `cmd.file`, `cmd.run`, `cmd.quit`, the
+ * draft's `cmd.arg` and `cmd.signal`, else `cmd.unknown`), its parsed
+ * fields, and the line's bytes for debug output.
+ */
+export type GuestCommandEvent = {
+  [K in CommandLine['command']]: Extract<CommandLine, { command: K }> & { readonly type: `cmd.${K}`; readonly bytes: Uint8Array };
+}[CommandLine['command']];
+
+/** The event for one command line (without its newline). */
+export function commandEvent(bytes: Uint8Array): GuestCommandEvent {
+  const line = parseCommandLine(bytes);
+  return { ...line, type: `cmd.${line.command}`, bytes } as GuestCommandEvent;
+}
+
 /** Pieces of input, as the pump pulls them from the command decoder. */
 export type GuestInputEvent =
-  | { readonly type: 'LINE'; readonly bytes: Uint8Array }
+  | GuestCommandEvent
   | { readonly type: 'OVERLONG'; readonly length: number }
   | { readonly type: 'PAYLOAD'; readonly bytes: Uint8Array; readonly remaining: number }
   /** The host's side of the channel ended. */
   | { readonly type: 'EOF' }
   /** A terminating signal reached the guest process (SIGHUP, SIGINT, SIGTERM, SIGPIPE). */
   | { readonly type: 'SIGNAL'; readonly signal: string };
+
+const COMMAND_EVENTS = ['cmd.stap', 'cmd.option', 'cmd.file', 'cmd.run', 'cmd.quit', 'cmd.arg', 'cmd.signal', 'cmd.unknown'] as const;
 
 type GuestEvent = GuestInputEvent | ChildReport;
 
@@ -107,7 +126,8 @@ export interface GuestContext {
   readonly workdir: string;
   readonly limits: GuestLimits;
   readonly verbose: number;
-  readonly awaitingStap: boolean;
+  /** Listening mode (`-l`): every line before the first `stap` is ignored. */
+  readonly listening: boolean;
   readonly extensions: boolean;
   readonly effects: GuestEffects | undefined;
   /** The host sent `option status`: report the child's end before `quit`. */
@@ -137,8 +157,6 @@ export interface GuestOutput {
   readonly exit: ChildExit | null;
 }
 
-const NL = utf8('\n');
-
 /**
  * A reply line on stdout, preceded by its `stapsh: reply: …` debug line when
  * verbose (and `debug`): the guest's one way of answering. The pre-1.5 draft
@@ -150,11 +168,6 @@ function replyEvents(context: GuestContext, text: string, debug = true): GuestEm
   if (!context.features.draft) out.push({ type: 'wire', stream: 'stdout', bytes: utf8(`${text}\n`) });
   return out;
 }
-
-/** The draft protocol's `signal NUM`: the numbers it may name (others are ignored, as is any reply). */
-const DRAFT_SIGNALS: Readonly<Record<number, ChildSignal>> = { 1: 'SIGHUP', 2: 'SIGINT', 9: 'SIGKILL', 15: 'SIGTERM' };
-/** Largest draft `arg` payload kept (a larger one is read and dropped). */
-const DRAFT_MAX_ARG_BYTES = 64 * 1024;
 
 /** The `status` line's view of a child's end; null when there is none to report (no child, an unknown signal). */
 function statusOfExit(exit: ChildExit | null): ChildStatus | null {
@@ -173,20 +186,6 @@ function debugBytes(text: string): Uint8Array {
   return utf8(`stapsh: ${text}\n`);
 }
 
-/**
- * In listening mode, a line that is not a `stap` command but ends in one:
- * bytes a dead session left without a newline, glued to the next hello
- * (SystemTap's guest ignores such a line and the host waits forever).
- */
-function helloSuffix(line: Uint8Array): Uint8Array | null {
-  if (parseCommandLine(line).command === 'stap') return null;
-  const text = latin1(line);
-  const at = text.search(/stap([ \t\r][^\n]*)?$/);
-  if (at <= 0) return null;
-  const suffix = line.subarray(at);
-  return parseCommandLine(suffix).command === 'stap' ? suffix : null;
-}
-
 /** The workspace through the input's effects (an embedder may provide these actors instead). */
 const writeFileFromInput = fromPromise<void, { name: string; chunks: readonly Uint8Array[]; effects?: GuestEffects }>(async ({ input }) => {
   if (input.effects === undefined) throw new Error('No workspace provided');
@@ -195,6 +194,38 @@ const writeFileFromInput = fromPromise<void, { name: string; chunks: readonly Ui
 const removeWorkspaceFromInput = fromPromise<void, { effects?: GuestEffects }>(async ({ input }) => {
   await input.effects?.removeWorkspace();
 });
+
+/** The verdict on the event's `option` line (a guest's judgement: pure). */
+const optionVerdict = (context: GuestContext, event: GuestEvent) => {
+  assertEvent(event, 'cmd.option');
+  return judgeOptionLine(event.name, context.features, context.extensions);
+};
+const fileVerdict = (context: GuestContext, event: GuestEvent) => {
+  assertEvent(event, 'cmd.file');
+  return judgeFile(event.size, event.name, context.uploaded, context.limits);
+};
+const argVerdict = (context: GuestContext, event: GuestEvent) => {
+  assertEvent(event, 'cmd.arg');
+  return judgeDraftArg(event.size, context.features, context.draftArgs.length, context.limits);
+};
+const runVerdict = (context: GuestContext, event: GuestEvent) => {
+  assertEvent(event, 'cmd.run');
+  return judgeRunLine(event.args, context.features, context.draftArgs, context.limits);
+};
+
+/** `option`, in `ready` and while the child runs: one transition per verdict. */
+const OPTION = [
+  // Before 2.4 `option` is an unknown word.
+  { guard: 'optionSilent', actions: 'debugCommand' },
+  { guard: 'optionStatus', actions: ['debugCommand', 'wantStatus', 'replyOk'] },
+  { guard: 'optionVerbose', actions: ['debugCommand', 'raiseVerbose', 'replyOk'] },
+  { guard: 'optionData', actions: ['debugCommand', 'enterDataMode', 'replyOk'] },
+  { guard: 'optionProgram', actions: ['debugCommand', 'forceProgram', 'replyOk'] },
+  { actions: ['debugCommand', 'replyRefusal'] },
+] as const;
+
+/** The child's output: framed when the child started in data mode. */
+const OUTPUT = [{ guard: 'framing', actions: 'forwardFrame' }, { actions: 'forwardRaw' }] as const;
 
 export const guestStapsh = setup({
   types: {
@@ -210,217 +241,170 @@ export const guestStapsh = setup({
     child: staprunChild,
   },
   guards: {
-    gluedHello: ({ context, event }) => context.awaitingStap && event.type === 'LINE' && helloSuffix(event.bytes) !== null,
-    ignoredBeforeHello: ({ context, event }) =>
-      context.awaitingStap && event.type === 'LINE' && parseCommandLine(event.bytes).command !== 'stap',
-    // The draft protocol has no `quit`: EOF ends its sessions.
-    isQuit: ({ context, event }) => !context.features.draft && event.type === 'LINE' && parseCommandLine(event.bytes).command === 'quit',
-    isDraftSignal: ({ context, event }) => context.features.draft && event.type === 'LINE' && parseCommandLine(event.bytes).command === 'signal',
+    listening: ({ context }) => context.listening,
+    // The draft protocol has no `quit` (EOF ends its sessions) and no replies.
+    isDraft: ({ context }) => context.features.draft,
+    gluedHello: ({ event }) => {
+      assertEvent(event, COMMAND_EVENTS);
+      return gluedHello(event.bytes) !== null;
+    },
+    optionSilent: ({ context, event }) => optionVerdict(context, event).kind === 'silent',
+    optionStatus: ({ context, event }) => optionVerdict(context, event).kind === 'status',
+    optionVerbose: ({ context, event }) => optionVerdict(context, event).kind === 'verbose',
+    optionData: ({ context, event }) => optionVerdict(context, event).kind === 'data',
+    optionProgram: ({ context, event }) => optionVerdict(context, event).kind === 'program',
+    fileBadSize: ({ context, event }) => fileVerdict(context, event).kind === 'badSize',
+    fileRefused: ({ context, event }) => fileVerdict(context, event).kind === 'refused',
+    argIgnored: ({ context, event }) => argVerdict(context, event).kind === 'ignored',
+    argEmpty: ({ context, event }) => argVerdict(context, event).kind === 'empty',
+    runRefused: ({ context, event }) => runVerdict(context, event).kind === 'error',
+    payloadContinues: ({ event }) => {
+      assertEvent(event, 'PAYLOAD');
+      return event.remaining > 0;
+    },
     isArgPayload: ({ context }) => context.pending?.purpose === 'arg',
-    isOption: ({ event }) => event.type === 'LINE' && parseCommandLine(event.bytes).command === 'option',
-    payloadDone: ({ event }) => event.type === 'PAYLOAD' && event.remaining === 0,
-    keepsFile: ({ context }) => context.pending?.name !== null,
-    hasPendingFile: ({ context }) => context.pending !== null,
-    hasRunRequest: ({ context }) => context.argv !== null,
+    /** The pending payload is kept (not a refused file's, not an argument over the bounds). */
+    keepsPayload: ({ context }) => context.pending?.name !== null,
+    framing: ({ context }) => context.framing,
+    dataMode: ({ context }) => context.dataMode,
+    /** The host asked for `option status` and the child's end is one a `status` line can say. */
+    statusToReport: ({ context }) => context.statusWanted && statusOfExit(context.exit) !== null,
   },
   actions: {
-    /** Answer one line in the `ready` state; may move on to a file or a run. */
-    handleLine: enqueueActions(({ context, event, enqueue }) => {
-      if (event.type !== 'LINE') return;
-      const debug = (text: string) => {
-        if (context.verbose > 0) enqueue.emit({ type: 'wire', stream: 'stderr', bytes: debugBytes(text) });
-      };
-      const reply = (text: string) => replyEvents(context, text).forEach((e) => enqueue.emit(e));
-      debug(`command: ${latin1(event.bytes)}`);
-      const line = parseCommandLine(event.bytes);
-      switch (line.command) {
-        case 'stap':
-          enqueue.assign({ awaitingStap: false });
-          reply(helloFor(context, line.nonce));
-          return;
-        case 'option': {
-          if (!context.features.options) return; // before 2.4 `option` is an unknown word
-          if (line.name === STATUS_OPTION && context.extensions) {
-            enqueue.assign({ statusWanted: true });
-            reply('OK');
-            return;
-          }
-          const verdict = judgeOption(line.name, context.features);
-          switch (verdict.kind) {
-            case 'error':
-              reply(verdict.reply);
-              return;
-            case 'verbose':
-              // Verbose from here on, so this very reply is already logged.
-              enqueue.assign({ verbose: context.verbose + 1 });
-              enqueue.emit({ type: 'wire', stream: 'stderr', bytes: debugBytes('reply: OK') });
-              enqueue.emit({ type: 'wire', stream: 'stdout', bytes: utf8('OK\n') });
-              return;
-            case 'data':
-              enqueue.assign({ dataMode: true });
-              reply('OK');
-              return;
-            case 'program':
-              enqueue.assign({ forcedProgram: verdict.program });
-              reply('OK');
-              return;
-          }
-          return;
-        }
-        case 'file': {
-          const verdict = judgeFile(line.size, line.name, context.uploaded, context.limits);
-          if (verdict.kind === 'badSize') {
-            reply(verdict.reply);
-            return;
-          }
-          if (verdict.kind === 'refused') {
-            reply(verdict.reply);
-            enqueue.assign({ pending: { purpose: 'file', name: null, size: verdict.size, chunks: [] } });
-          } else {
-            enqueue.assign({ pending: { purpose: 'file', name: verdict.name, size: verdict.size, chunks: [] } });
-          }
-          enqueue.emit({ type: 'expectPayload', size: verdict.size });
-          return;
-        }
-        case 'arg': {
-          // The draft's arguments, silently bounded: an unusable size cannot be skipped (it is the
-          // length of what follows), one over the count or size bound is read and dropped.
-          if (!context.features.draft || line.size < 0) return;
-          const keep = line.size <= DRAFT_MAX_ARG_BYTES && context.draftArgs.length < context.limits.maxRunArgs;
-          if (line.size === 0) {
-            if (keep) enqueue.assign({ draftArgs: [...context.draftArgs, new Uint8Array(0)] });
-            return;
-          }
-          enqueue.assign({ pending: { purpose: 'arg', name: keep ? 'arg' : null, size: line.size, chunks: [] } });
-          enqueue.emit({ type: 'expectPayload', size: line.size });
-          return;
-        }
-        case 'signal':
-          return; // the draft's `signal NUM` only means something while a child runs
-        case 'run': {
-          const verdict = context.features.draft ? judgeDraftRun(context.draftArgs) : judgeRun(line.args, context.limits);
-          if (verdict.kind === 'error') {
-            reply(verdict.reply);
-            return;
-          }
-          const program = context.forcedProgram ?? context.fileProgram ?? 'staprun';
-          const path = `${context.bindir.replace(/\/+$/, '')}/${program}`;
-          enqueue.assign({ argv: [path, ...verdict.args], draftArgs: [] });
-          return;
-        }
-        case 'quit':
-          return; // handled by a transition
-        case 'unknown':
-          return; // SystemTap's guest answers unknown words with silence
-      }
-    }),
-    answerGluedHello: enqueueActions(({ context, event, enqueue }) => {
-      if (event.type !== 'LINE') return;
-      const hello = parseCommandLine(helloSuffix(event.bytes) ?? event.bytes);
-      const text = helloFor(context, hello.command === 'stap' ? hello.nonce : null);
-      enqueue.assign({ awaitingStap: false });
-      for (const e of replyEvents(context, text)) enqueue.emit(e);
+    debugCommand: enqueueActions(({ context, event, enqueue }) => {
+      assertEvent(event, COMMAND_EVENTS);
+      if (context.verbose > 0) enqueue.emit({ type: 'wire', stream: 'stderr', bytes: debugBytes(`command: ${latin1(event.bytes)}`) });
     }),
     debugIgnored: enqueueActions(({ context, event, enqueue }) => {
-      if (context.verbose > 0 && event.type === 'LINE') {
-        enqueue.emit({ type: 'wire', stream: 'stderr', bytes: debugBytes(`ignored: ${latin1(event.bytes)}`) });
-      }
+      assertEvent(event, COMMAND_EVENTS);
+      if (context.verbose > 0) enqueue.emit({ type: 'wire', stream: 'stderr', bytes: debugBytes(`ignored: ${latin1(event.bytes)}`) });
+    }),
+    answerHello: enqueueActions(({ context, event, enqueue }) => {
+      assertEvent(event, 'cmd.stap');
+      for (const e of replyEvents(context, helloFor(context, event.nonce))) enqueue.emit(e);
+    }),
+    answerGluedHello: enqueueActions(({ context, event, enqueue }) => {
+      assertEvent(event, COMMAND_EVENTS);
+      for (const e of replyEvents(context, helloFor(context, gluedHello(event.bytes)?.nonce ?? null))) enqueue.emit(e);
+    }),
+    replyOk: enqueueActions(({ context, enqueue }) => {
+      for (const e of replyEvents(context, 'OK')) enqueue.emit(e);
+    }),
+    /** An `ERROR: …` verdict on the event's line. */
+    replyRefusal: enqueueActions(({ context, event, enqueue }) => {
+      const verdict =
+        event.type === 'cmd.option' ? optionVerdict(context, event) : event.type === 'cmd.file' ? fileVerdict(context, event) : runVerdict(context, event);
+      if ('reply' in verdict) for (const e of replyEvents(context, verdict.reply)) enqueue.emit(e);
     }),
     replyOverlong: enqueueActions(({ context, enqueue }) => {
       for (const e of replyEvents(context, 'ERROR: Command line too long', false)) enqueue.emit(e);
     }),
-    acceptArg: enqueueActions(({ context, enqueue }) => {
-      const pending = context.pending!;
-      enqueue.assign({ pending: null, ...(pending.name === null ? {} : { draftArgs: [...context.draftArgs, concatBytes(pending.chunks)] }) });
+    wantStatus: assign({ statusWanted: true }),
+    // Verbose from here on, so this very reply is already logged.
+    raiseVerbose: assign({ verbose: ({ context }) => context.verbose + 1 }),
+    enterDataMode: assign({ dataMode: true }),
+    forceProgram: assign({
+      forcedProgram: ({ context, event }) => {
+        const verdict = optionVerdict(context, event);
+        return verdict.kind === 'program' ? verdict.program : context.forcedProgram;
+      },
     }),
-    signalChild: enqueueActions(({ event, enqueue }) => {
-      if (event.type !== 'LINE') return;
-      const line = parseCommandLine(event.bytes);
-      const signal = line.command === 'signal' ? DRAFT_SIGNALS[line.number] : undefined;
-      if (signal !== undefined) enqueue.sendTo('child', { type: 'SIGNAL', signal } satisfies ChildRequest);
+    /** Read the file's payload: kept when the name was accepted, dropped when refused. */
+    receiveFile: enqueueActions(({ context, event, enqueue }) => {
+      const verdict = fileVerdict(context, event);
+      if (verdict.kind === 'badSize') return;
+      const name = verdict.kind === 'accepted' ? verdict.name : null;
+      enqueue.assign({ pending: { purpose: 'file', name, size: verdict.size, chunks: [] } });
+      enqueue.emit({ type: 'expectPayload', size: verdict.size });
+    }),
+    keepEmptyArg: assign({ draftArgs: ({ context }) => [...context.draftArgs, new Uint8Array(0)] }),
+    receiveArg: enqueueActions(({ context, event, enqueue }) => {
+      const verdict = argVerdict(context, event);
+      if (verdict.kind !== 'payload') return;
+      enqueue.assign({ pending: { purpose: 'arg', name: verdict.keep ? 'arg' : null, size: verdict.size, chunks: [] } });
+      enqueue.emit({ type: 'expectPayload', size: verdict.size });
+    }),
+    prepareRun: assign(({ context, event }) => {
+      const verdict = runVerdict(context, event);
+      const program = context.forcedProgram ?? context.fileProgram ?? 'staprun';
+      const path = `${context.bindir.replace(/\/+$/, '')}/${program}`;
+      return { argv: verdict.kind === 'run' ? [path, ...verdict.args] : null, draftArgs: [] };
     }),
     collectPayload: assign({
       pending: ({ context, event }) => {
+        assertEvent(event, 'PAYLOAD');
         const pending = context.pending!;
         // Refused files are read and dropped: nothing of them is kept.
-        if (event.type === 'PAYLOAD' && pending.name !== null) pending.chunks.push(event.bytes);
+        if (pending.name !== null) pending.chunks.push(event.bytes);
         return pending;
       },
     }),
-    acceptFile: enqueueActions(({ context, enqueue }) => {
-      const pending = context.pending!;
-      enqueue.assign({
-        uploaded: context.uploaded + pending.size,
-        fileProgram: programForFile(pending.name!, context.features),
-        pending: null,
-      });
+    acceptArg: assign({
+      draftArgs: ({ context }) => [...context.draftArgs, concatBytes(context.pending!.chunks)],
+      pending: null,
+    }),
+    acceptFile: assign({
+      uploaded: ({ context }) => context.uploaded + context.pending!.size,
+      fileProgram: ({ context }) => programForFile(context.pending!.name!, context.features),
+      pending: null,
     }),
     dropPending: assign({ pending: null }),
-    replyOk: emit({ type: 'wire', stream: 'stdout', bytes: utf8('OK\n') }),
-    replyOkDebug: enqueueActions(({ context, enqueue }) => {
-      for (const e of replyEvents(context, 'OK')) enqueue.emit(e);
+    signalChild: enqueueActions(({ event, enqueue }) => {
+      assertEvent(event, 'cmd.signal');
+      const signal = draftSignal(event.number);
+      if (signal !== null) enqueue.sendTo('child', { type: 'SIGNAL', signal } satisfies ChildRequest);
     }),
     replyTruncatedFile: enqueueActions(({ context, enqueue }) => {
-      // SystemTap's guest reads the payload only of a file it accepted: EOF inside a refused
-      // one's (which ours reads and drops) is no news to a host.
-      if (context.pending?.name == null) return;
       for (const e of replyEvents(context, 'ERROR: Reached EOF while reading file data')) enqueue.emit(e);
     }),
     replyCantOpen: enqueueActions(({ context, enqueue }) => {
       const text = `ERROR: Can't open file "${context.pending?.name ?? ''}" for writing`;
       for (const e of replyEvents(context, text, false)) enqueue.emit(e);
     }),
+    /** The child's output is framed from its start when data mode is on by then (SystemTap's child gets a pipe or the guest's stdout). */
+    fixFraming: assign({ framing: ({ context }) => context.dataMode }),
     replySpawnFailed: enqueueActions(({ context, event, enqueue }) => {
-      if (event.type !== 'CHILD.FAILED') return;
+      assertEvent(event, 'CHILD.FAILED');
       const text = `ERROR: Can't execute ${context.argv?.[0] ?? ''} (${event.reason})`;
       for (const e of replyEvents(context, text, false)) enqueue.emit(e);
       enqueue.assign({ argv: null });
     }),
     announceSpawn: enqueueActions(({ context, event, enqueue }) => {
-      if (event.type !== 'CHILD.SPAWNED') return;
+      assertEvent(event, 'CHILD.SPAWNED');
       enqueue.emit({ type: 'child', what: 'spawned', pid: event.pid, argv: context.argv ?? [] });
     }),
     announceSignal: enqueueActions(({ event, enqueue }) => {
-      if (event.type !== 'CHILD.SIGNALLED') return;
+      assertEvent(event, 'CHILD.SIGNALLED');
       enqueue.emit({ type: 'child', what: 'signal', signal: event.signal });
     }),
-    forwardOutput: enqueueActions(({ context, event, enqueue }) => {
-      if (event.type !== 'CHILD.OUTPUT' || event.bytes.length === 0) return;
-      if (context.framing) {
-        enqueue.emit({ type: 'wire', stream: event.stream, bytes: utf8(`data ${event.stream} ${event.bytes.length}\n`) });
-      }
+    forwardFrame: enqueueActions(({ event, enqueue }) => {
+      assertEvent(event, 'CHILD.OUTPUT');
+      // An empty frame would read as the end of nothing: skip it.
+      if (event.bytes.length === 0) return;
+      enqueue.emit({ type: 'wire', stream: event.stream, bytes: utf8(`data ${event.stream} ${event.bytes.length}\n`) });
       enqueue.emit({ type: 'wire', stream: event.stream, bytes: event.bytes });
     }),
+    forwardRaw: enqueueActions(({ event, enqueue }) => {
+      assertEvent(event, 'CHILD.OUTPUT');
+      if (event.bytes.length > 0) enqueue.emit({ type: 'wire', stream: event.stream, bytes: event.bytes });
+    }),
     recordExit: enqueueActions(({ event, enqueue }) => {
-      if (event.type !== 'CHILD.EXITED') return;
+      assertEvent(event, 'CHILD.EXITED');
       enqueue.assign({ exit: event.exit });
       enqueue.emit({ type: 'child', what: 'exited', exit: event.exit });
     }),
     hangUpChild: enqueueActions(({ enqueue }) => {
       enqueue.sendTo('child', { type: 'HANGUP' } satisfies ChildRequest);
     }),
+    /** stapflow's `status` line. */
+    reportStatus: enqueueActions(({ context, enqueue }) => {
+      for (const e of replyEvents(context, statusText(statusOfExit(context.exit)!))) enqueue.emit(e);
+    }),
     announceQuit: enqueueActions(({ context, enqueue }) => {
-      if (!context.dataMode) return;
-      const status = context.statusWanted ? statusOfExit(context.exit) : null;
-      if (status !== null) for (const e of replyEvents(context, statusText(status))) enqueue.emit(e);
       for (const e of replyEvents(context, 'quit')) enqueue.emit(e);
     }),
-    endBy: assign({
-      ending: ({ event }) => {
-        switch (event.type) {
-          case 'EOF':
-            return 'eof' as const;
-          case 'SIGNAL':
-            return 'signal' as const;
-          case 'CHILD.EXITED':
-            return 'child' as const;
-          default:
-            return 'quit' as const;
-        }
-      },
-    }),
+    endBy: assign({ ending: (_, params: { how: 'quit' | 'eof' | 'signal' | 'child' }) => params.how }),
   },
-  delays: {},
 }).createMachine({
   id: 'guestStapsh',
   context: ({ input }) => {
@@ -433,7 +417,7 @@ export const guestStapsh = setup({
       workdir: input.workdir,
       limits,
       verbose: input.verbose ?? 0,
-      awaitingStap: input.listening ?? false,
+      listening: input.listening ?? false,
       extensions: input.extensions ?? true,
       effects: input.effects,
       statusWanted: false,
@@ -453,50 +437,74 @@ export const guestStapsh = setup({
     exitCode: context.exit === null ? 0 : exitCodeOf(context.exit),
     exit: context.exit,
   }),
-  initial: 'ready',
+  initial: 'start',
   states: {
+    start: {
+      always: [{ guard: 'listening', target: 'listening' }, { target: 'ready' }],
+    },
+    /** Listening mode (`-l`): a port may hold a dead session's bytes, so everything before a `stap` is ignored. */
+    listening: {
+      on: {
+        'cmd.stap': { target: 'ready', actions: ['debugCommand', 'answerHello'] },
+        'cmd.*': [
+          // A stale partial line from a dead session glued to the hello: answer the hello.
+          { guard: 'gluedHello', target: 'ready', actions: ['debugIgnored', 'answerGluedHello'] },
+          { actions: 'debugIgnored' },
+        ],
+        OVERLONG: { actions: 'replyOverlong' },
+        EOF: { target: 'ending', actions: { type: 'endBy', params: { how: 'eof' } } },
+        SIGNAL: { target: 'ending', actions: { type: 'endBy', params: { how: 'signal' } } },
+      },
+    },
     /** Waiting for a command. */
     ready: {
       on: {
-        LINE: [
-          // A stale partial line from a dead session glued to the hello: answer the hello.
-          { guard: 'gluedHello', actions: ['debugIgnored', 'answerGluedHello'] },
-          { guard: 'ignoredBeforeHello', actions: 'debugIgnored' },
-          { guard: 'isQuit', target: 'ending', actions: ['handleLine', 'endBy'] },
-          { target: 'dispatch', actions: 'handleLine' },
+        'cmd.stap': { actions: ['debugCommand', 'answerHello'] },
+        'cmd.option': OPTION,
+        'cmd.file': [
+          // An unusable size: nothing more can be read safely, so no payload is consumed.
+          { guard: 'fileBadSize', actions: ['debugCommand', 'replyRefusal'] },
+          { guard: 'fileRefused', target: 'receiving', actions: ['debugCommand', 'replyRefusal', 'receiveFile'] },
+          { target: 'receiving', actions: ['debugCommand', 'receiveFile'] },
         ],
+        'cmd.arg': [
+          { guard: 'argIgnored', actions: 'debugCommand' },
+          { guard: 'argEmpty', actions: ['debugCommand', 'keepEmptyArg'] },
+          { target: 'receiving', actions: ['debugCommand', 'receiveArg'] },
+        ],
+        'cmd.run': [
+          { guard: 'runRefused', actions: ['debugCommand', 'replyRefusal'] },
+          { target: 'running', actions: ['debugCommand', 'prepareRun'] },
+        ],
+        'cmd.quit': [
+          { guard: 'isDraft', actions: 'debugCommand' },
+          { target: 'ending', actions: ['debugCommand', { type: 'endBy', params: { how: 'quit' } }] },
+        ],
+        // SystemTap's guest answers unknown words (and a `signal` with no child) with silence.
+        'cmd.*': { actions: 'debugCommand' },
         OVERLONG: { actions: 'replyOverlong' },
-        EOF: { target: 'ending', actions: 'endBy' },
-        SIGNAL: { target: 'ending', actions: 'endBy' },
+        EOF: { target: 'ending', actions: { type: 'endBy', params: { how: 'eof' } } },
+        SIGNAL: { target: 'ending', actions: { type: 'endBy', params: { how: 'signal' } } },
       },
     },
-    /** Where a handled line leads: a payload to read, a child to start, or back. */
-    dispatch: {
-      always: [
-        { guard: 'hasPendingFile', target: 'receiving' },
-        { guard: 'hasRunRequest', target: 'running' },
-        { target: 'ready' },
-      ],
-    },
-    /** Reading a `file` payload (kept, or dropped when the name was refused). */
+    /** Reading a `file` payload (kept, or dropped when the name was refused), or a draft `arg`'s. */
     receiving: {
       tags: ['payload'],
       on: {
         PAYLOAD: [
-          { guard: 'payloadDone', actions: 'collectPayload', target: 'payloadRead' },
-          { actions: 'collectPayload' },
+          { guard: 'payloadContinues', actions: 'collectPayload' },
+          { guard: and(['isArgPayload', 'keepsPayload']), target: 'ready', actions: ['collectPayload', 'acceptArg'] },
+          { guard: 'keepsPayload', target: 'writing', actions: 'collectPayload' },
+          { target: 'ready', actions: 'dropPending' },
         ],
-        // As SystemTap's guest words it (found by the model-based tests against its 4.8).
-        EOF: { target: 'ending', actions: ['replyTruncatedFile', 'dropPending', 'endBy'] },
-        SIGNAL: { target: 'ending', actions: ['dropPending', 'endBy'] },
+        // As SystemTap's guest words it (found by the model-based tests against its 4.8); it reads
+        // the payload only of a file it accepted, so EOF inside a refused one's is no news to a host.
+        EOF: [
+          { guard: 'keepsPayload', target: 'ending', actions: ['replyTruncatedFile', 'dropPending', { type: 'endBy', params: { how: 'eof' } }] },
+          { target: 'ending', actions: ['dropPending', { type: 'endBy', params: { how: 'eof' } }] },
+        ],
+        SIGNAL: { target: 'ending', actions: ['dropPending', { type: 'endBy', params: { how: 'signal' } }] },
       },
-    },
-    payloadRead: {
-      always: [
-        { guard: 'isArgPayload', target: 'ready', actions: 'acceptArg' },
-        { guard: 'keepsFile', target: 'writing' },
-        { target: 'ready', actions: 'dropPending' },
-      ],
     },
     /** Writing an accepted file into the temp dir. */
     writing: {
@@ -508,16 +516,16 @@ export const guestStapsh = setup({
           chunks: context.pending!.chunks,
           ...(context.effects === undefined ? {} : { effects: context.effects }),
         }),
-        onDone: { target: 'ready', actions: ['acceptFile', 'replyOkDebug'] },
+        onDone: { target: 'ready', actions: ['acceptFile', 'replyOk'] },
         onError: { target: 'ready', actions: ['replyCantOpen', 'dropPending'] },
       },
       on: {
-        SIGNAL: { target: 'ending', actions: ['dropPending', 'endBy'] },
+        SIGNAL: { target: 'ending', actions: ['dropPending', { type: 'endBy', params: { how: 'signal' } }] },
       },
     },
     /** A child, once spawned or failed; everything but the child waits. */
     running: {
-      entry: assign({ framing: ({ context }) => context.dataMode }),
+      entry: 'fixFraming',
       invoke: {
         id: 'child',
         src: 'child',
@@ -534,24 +542,25 @@ export const guestStapsh = setup({
         starting: {
           tags: ['busy'],
           on: {
-            'CHILD.SPAWNED': { target: 'live', actions: ['replyOkDebug', 'announceSpawn'] },
+            'CHILD.SPAWNED': { target: 'live', actions: ['replyOk', 'announceSpawn'] },
             'CHILD.FAILED': { target: '#guestStapsh.ready', actions: 'replySpawnFailed' },
-            SIGNAL: { target: 'hangingUp', actions: 'endBy' },
+            SIGNAL: { target: 'hangingUp', actions: { type: 'endBy', params: { how: 'signal' } } },
           },
         },
         live: {
           on: {
-            'CHILD.OUTPUT': { actions: 'forwardOutput' },
-            'CHILD.EXITED': { target: '#guestStapsh.ending', actions: ['recordExit', 'endBy'] },
-            LINE: [
-              { guard: 'isQuit', target: 'hangingUp', actions: 'endBy' },
-              { guard: 'isDraftSignal', actions: 'signalChild' },
-              // SystemTap's guest still takes options while the child runs (stap, file and run get silence).
-              { guard: 'isOption', actions: 'handleLine' },
-              { actions: 'debugIgnored' },
+            'CHILD.OUTPUT': OUTPUT,
+            'CHILD.EXITED': { target: '#guestStapsh.ending', actions: ['recordExit', { type: 'endBy', params: { how: 'child' } }] },
+            'cmd.quit': [
+              { guard: 'isDraft', actions: 'debugIgnored' },
+              { target: 'hangingUp', actions: { type: 'endBy', params: { how: 'quit' } } },
             ],
-            EOF: { target: 'hangingUp', actions: 'endBy' },
-            SIGNAL: { target: 'hangingUp', actions: 'endBy' },
+            'cmd.signal': [{ guard: 'isDraft', actions: 'signalChild' }, { actions: 'debugIgnored' }],
+            // SystemTap's guest still takes options while the child runs (stap, file and run get silence).
+            'cmd.option': OPTION,
+            'cmd.*': { actions: 'debugIgnored' },
+            EOF: { target: 'hangingUp', actions: { type: 'endBy', params: { how: 'eof' } } },
+            SIGNAL: { target: 'hangingUp', actions: { type: 'endBy', params: { how: 'signal' } } },
           },
         },
         /** SIGHUP sent; output is still framed until the child exits. */
@@ -560,18 +569,21 @@ export const guestStapsh = setup({
           on: {
             // A signal came while the child was being spawned: the run did start, so it is answered
             // (the host waits for this OK), then the child is hung up.
-            'CHILD.SPAWNED': { actions: ['replyOkDebug', 'announceSpawn'] },
-            'CHILD.OUTPUT': { actions: 'forwardOutput' },
+            'CHILD.SPAWNED': { actions: ['replyOk', 'announceSpawn'] },
+            'CHILD.OUTPUT': OUTPUT,
             'CHILD.EXITED': { target: '#guestStapsh.ending', actions: 'recordExit' },
             'CHILD.FAILED': { target: '#guestStapsh.ending', actions: 'replySpawnFailed' },
           },
         },
       },
     },
-    /** The session is over: announce `quit` (data mode), then clean up. */
+    /** The session is over: in data mode announce it (`quit`, after the child's status when asked), then clean up. */
     ending: {
-      entry: 'announceQuit',
-      always: { target: 'cleaning' },
+      always: [
+        { guard: and(['dataMode', 'statusToReport']), target: 'cleaning', actions: ['reportStatus', 'announceQuit'] },
+        { guard: 'dataMode', target: 'cleaning', actions: 'announceQuit' },
+        { target: 'cleaning' },
+      ],
     },
     cleaning: {
       tags: ['busy'],

@@ -6,12 +6,12 @@
  * emits the bytes to send; the transport and the decoder live outside.
  */
 
-import { and, assign, emit, enqueueActions, fromPromise, not, setup, type ActorRefFrom } from 'xstate';
+import { and, assertEvent, assign, emit, enqueueActions, fromPromise, not, setup, type ActorRefFrom } from 'xstate';
 import { utf8 } from '../protocol/bytes.js';
 import * as encode from '../protocol/encode.js';
-import { parseNonceWord, STATUS_OPTION, type ChildStatus } from '../protocol/extensions.js';
+import { STATUS_OPTION, type ChildStatus } from '../protocol/extensions.js';
 import { featuresOf } from '../protocol/releases.js';
-import type { ReplyMode } from '../protocol/replyDecoder.js';
+import type { Reply, ReplyEvent, ReplyMode } from '../protocol/replyDecoder.js';
 
 /** The guest's hello: `stapsh VERSION MACHINE RELEASE`. */
 export interface GuestHello {
@@ -70,9 +70,22 @@ export interface HostSessionInput {
   readonly sendFile?: (spec: UploadSpec) => Promise<void>;
 }
 
+/**
+ * A reply line as the reply decoder classified it (`classifyReply`, the one
+ * reply grammar): `text` is the line as it came, for messages and for
+ * counting stale bytes.
+ */
+export type ReplyLineEvent =
+  /** `nonce`: stapflow's echoed token, when the hello carried one. */
+  | { readonly type: 'REPLY.HELLO'; readonly text: string; readonly hello: GuestHello; readonly nonce?: string }
+  | { readonly type: 'REPLY.OK'; readonly text: string }
+  | { readonly type: 'REPLY.ERROR'; readonly text: string }
+  /** Any other line: stale before the hello, else not a reply (a host waiting for one waits on). */
+  | { readonly type: 'REPLY.OTHER'; readonly text: string };
+
 /** Guest events, as the decoder reports them. */
 export type HostInputEvent =
-  | { readonly type: 'GUEST.LINE'; readonly text: string }
+  | ReplyLineEvent
   | { readonly type: 'GUEST.DEBUG'; readonly text: string }
   | { readonly type: 'GUEST.DATA'; readonly stream: 'stdout' | 'stderr'; readonly bytes: Uint8Array }
   | { readonly type: 'GUEST.QUIT' }
@@ -129,22 +142,50 @@ export interface HostContext {
 }
 
 /**
- * The guest's hello. Not anchored at the start: on a channel that keeps a
- * dead session's bytes (virtio-serial), a partial stale line can be glued
- * in front of it.
+ * The machine's event for what the reply decoder reported; null for what the
+ * host does not act on (a frame header: its parts follow as data).
  */
-const HELLO = /stapsh (\S+) (\S+) (\S+)(?: (\S+))?$/;
+export function hostEventOf(e: ReplyEvent): HostInputEvent | null {
+  switch (e.type) {
+    case 'line':
+      return replyLineEvent(e.text, e.reply);
+    case 'debug':
+      return { type: 'GUEST.DEBUG', text: e.text };
+    case 'data':
+      return e.bytes.length > 0 ? { type: 'GUEST.DATA', stream: e.stream, bytes: e.bytes } : null;
+    case 'frame':
+      return null;
+    case 'quit':
+      return { type: 'GUEST.QUIT' };
+    case 'status':
+      return { type: 'GUEST.STATUS', status: e.status };
+    case 'error':
+      return { type: 'GUEST.DECODE_ERROR', message: e.message };
+  }
+}
 
-/** How a hello line relates to this session's nonce. */
-type HelloVerdict = 'ours' | 'plain' | 'foreign' | null;
+function replyLineEvent(text: string, reply: Reply): ReplyLineEvent {
+  switch (reply.kind) {
+    case 'hello': {
+      const hello = { version: reply.version, machine: reply.machine, kernelRelease: reply.release };
+      return { type: 'REPLY.HELLO', text, hello, ...(reply.nonce === undefined ? {} : { nonce: reply.nonce }) };
+    }
+    case 'ok':
+      return { type: 'REPLY.OK', text };
+    case 'error':
+      return { type: 'REPLY.ERROR', text };
+    case 'other':
+      return { type: 'REPLY.OTHER', text };
+  }
+}
 
-function helloVerdict(text: string, nonce: string | undefined): HelloVerdict {
-  const m = HELLO.exec(text);
-  if (m === null) return null;
-  if (m[4] === undefined) return 'plain';
-  const token = parseNonceWord(m[4]);
-  if (token === null) return null; // five words, the fifth not a nonce: not a hello
-  return token === nonce ? 'ours' : 'foreign';
+/** How a hello relates to this session's nonce: echoed (ours), another session's (foreign), or none (plain). */
+type HelloVerdict = 'ours' | 'plain' | 'foreign';
+
+function helloVerdict(event: HostInputEvent, nonce: string | undefined): HelloVerdict | null {
+  if (event.type !== 'REPLY.HELLO') return null;
+  if (event.nonce === undefined) return 'plain';
+  return event.nonce === nonce ? 'ours' : 'foreign';
 }
 
 /** The bytes of a held hello as it came (a glued stale fragment before it aside). */
@@ -152,10 +193,8 @@ function candidateBytes(hello: GuestHello): number {
   return `stapsh ${hello.version} ${hello.machine} ${hello.kernelRelease}\n`.length;
 }
 
-function helloOf(text: string): GuestHello {
-  const m = HELLO.exec(text)!;
-  return { version: m[1]!, machine: m[2]!, kernelRelease: m[3]! };
-}
+/** The line of a reply event (0 for others): what it adds to the stale bytes before a hello. */
+const lineBytes = (event: HostInputEvent) => (event.type.startsWith('REPLY.') ? (event as ReplyLineEvent).text.length + 1 : 0);
 
 /** Sends a file through the input's `sendFile` (an embedder may provide this actor instead). */
 const sendFileFromInput = fromPromise<void, { spec: UploadSpec; send?: (spec: UploadSpec) => Promise<void> }>(async ({ input }) => {
@@ -180,28 +219,19 @@ export const hostSession = setup({
   guards: {
     /** A hello to take now: ours, or plain where no stale hello can be (or no nonce was sent). */
     isHello: ({ context, event }) => {
-      if (event.type !== 'GUEST.LINE') return false;
-      const v = helloVerdict(event.text, context.input.nonce);
+      const v = helloVerdict(event, context.input.nonce);
       return v === 'ours' || (v === 'plain' && !(context.input.staleChannel && context.input.nonce !== undefined));
     },
+    isOurHello: ({ context, event }) => helloVerdict(event, context.input.nonce) === 'ours',
     /** A plain hello on a stale channel, with a nonce sent: maybe SystemTap's guest, maybe a dead session's. */
     holdsPlainHello: ({ context, event }) =>
-      event.type === 'GUEST.LINE' &&
-      context.input.staleChannel === true &&
-      context.input.nonce !== undefined &&
-      helloVerdict(event.text, context.input.nonce) === 'plain',
+      context.input.staleChannel === true && context.input.nonce !== undefined && helloVerdict(event, context.input.nonce) === 'plain',
     holdsCandidate: ({ context }) => context.candidate !== null,
-    /** A line after a held plain hello that is neither ours nor another plain hello. */
-    followsCandidate: ({ context, event }) =>
-      event.type === 'GUEST.LINE' && context.candidate !== null && helloVerdict(event.text, context.input.nonce) !== 'ours',
     isInterrupted: ({ context }) => context.interrupted,
     isStatusOption: ({ context }) => context.options[0] === STATUS_OPTION,
-    isOk: ({ event }) => event.type === 'GUEST.LINE' && event.text === 'OK',
-    isError: ({ event }) => event.type === 'GUEST.LINE' && event.text.startsWith('ERROR'),
     /** The read side broke (a reset, an I/O error): output may be missing, so the run did not complete. */
     readBroke: ({ event }) => event.type === 'GUEST.EOF' && event.error !== undefined && event.writing !== true,
-    tooMuchStale: ({ context, event }) =>
-      event.type === 'GUEST.LINE' && context.staleBytes + event.text.length + 1 > (context.input.maxStaleBytes ?? 1024 * 1024),
+    tooMuchStale: ({ context, event }) => context.staleBytes + lineBytes(event) > (context.input.maxStaleBytes ?? 1024 * 1024),
     optionsUnsupported: ({ context }) => context.options.length > 0 && !featuresOf(context.hello!.version).options,
     moreOptions: ({ context }) => context.options.length > 0,
     moreUploads: ({ context }) => context.uploadIndex < context.input.uploads.length,
@@ -209,16 +239,19 @@ export const hostSession = setup({
   actions: {
     sendHello: emit(({ context }) => ({ type: 'send' as const, bytes: encode.hello(context.input.release, context.input.nonce) })),
     recordHello: enqueueActions(({ context, event, enqueue }) => {
-      const fromLine = event.type === 'GUEST.LINE';
-      const hello = fromLine ? helloOf(event.text) : context.candidate!;
-      const nonceEchoed = fromLine && helloVerdict(event.text, context.input.nonce) === 'ours';
+      // From the hello itself, or (a settle or reply timer) the held one.
+      const hello = event.type === 'REPLY.HELLO' ? event.hello : context.candidate!;
+      const nonceEchoed = helloVerdict(event, context.input.nonce) === 'ours';
       // `option status` only where it can work: data mode (the line comes before `quit`) and a guest with `option`.
       const askStatus = context.input.askStatus === true && context.input.wantData && featuresOf(hello.version).options;
       enqueue.assign({ hello, nonceEchoed, candidate: null, options: askStatus ? [...context.options, STATUS_OPTION] : context.options });
       enqueue.emit({ type: 'hello', hello });
     }),
     holdCandidate: assign({
-      candidate: ({ event }) => (event.type === 'GUEST.LINE' ? helloOf(event.text) : null),
+      candidate: ({ event }) => {
+        assertEvent(event, 'REPLY.HELLO');
+        return event.hello;
+      },
     }),
     /** The held hello was a dead session's: it counts as stale bytes too. */
     dropCandidate: assign({
@@ -227,11 +260,14 @@ export const hostSession = setup({
     }),
     markInterrupted: assign({ interrupted: true }),
     markStarted: assign({ started: true }),
-    agreeIfStatus: assign({ statusAgreed: ({ context }) => context.statusAgreed || context.options[0] === STATUS_OPTION }),
-    recordStatus: assign({ status: ({ event }) => (event.type === 'GUEST.STATUS' ? event.status : null) }),
-    countStale: assign({
-      staleBytes: ({ context, event }) => context.staleBytes + (event.type === 'GUEST.LINE' ? event.text.length + 1 : 0),
+    agreeStatus: assign({ statusAgreed: true }),
+    recordStatus: assign({
+      status: ({ event }) => {
+        assertEvent(event, 'GUEST.STATUS');
+        return event.status;
+      },
     }),
+    countStale: assign({ staleBytes: ({ context, event }) => context.staleBytes + lineBytes(event) }),
     sendOption: emit(({ context }) => ({ type: 'send' as const, bytes: encode.option(context.options[0]!) })),
     shiftOption: assign({ options: ({ context }) => context.options.slice(1) }),
     nextUpload: enqueueActions(({ context, enqueue }) => {
@@ -245,15 +281,15 @@ export const hostSession = setup({
     })),
     switchMode: emit(({ context }) => ({ type: 'mode' as const, mode: context.input.wantData ? 'framed' : 'raw' })),
     forwardOutput: emit(({ event }) => {
-      const e = event as Extract<HostInputEvent, { type: 'GUEST.DATA' }>;
-      return { type: 'output' as const, stream: e.stream, bytes: e.bytes };
+      assertEvent(event, 'GUEST.DATA');
+      return { type: 'output' as const, stream: event.stream, bytes: event.bytes };
     }),
     sendQuit: emit({ type: 'send', bytes: encode.quit() }),
     fail: assign({
       error: ({ context, event }, params: { what: string }) => {
         const where = ` on remote '${context.input.remote}'`;
         switch (event.type) {
-          case 'GUEST.LINE':
+          case 'REPLY.ERROR':
             return `${params.what}: ${event.text}${where}`;
           case 'GUEST.DECODE_ERROR':
             return `${event.message}${where}`;
@@ -335,8 +371,12 @@ export const hostSession = setup({
         ],
       },
       on: {
-        'GUEST.LINE': [
+        'REPLY.HELLO': [
           { guard: 'isHello', target: 'options', actions: 'recordHello' },
+          { guard: 'tooMuchStale', target: 'failed', actions: 'failStale' },
+          { actions: 'countStale' },
+        ],
+        'REPLY.*': [
           { guard: 'tooMuchStale', target: 'failed', actions: 'failStale' },
           // Stale lines from an earlier session (a virtio port keeps them): skip, bounded.
           { actions: 'countStale' },
@@ -348,7 +388,7 @@ export const hostSession = setup({
       initial: 'waiting',
       states: {
         waiting: {
-          on: { 'GUEST.LINE': { guard: 'holdsPlainHello', target: 'settling', actions: 'holdCandidate' } },
+          on: { 'REPLY.HELLO': { guard: 'holdsPlainHello', target: 'settling', actions: 'holdCandidate' } },
         },
         /**
          * A plain hello is held: SystemTap's guest says nothing after it, a
@@ -361,10 +401,11 @@ export const hostSession = setup({
         settling: {
           after: { settle: { target: '#hostSession.options', actions: 'recordHello' } },
           on: {
-            'GUEST.LINE': [
+            'REPLY.HELLO': [
               { guard: 'holdsPlainHello', target: 'settling', reenter: true, actions: 'holdCandidate' },
-              { guard: and(['followsCandidate', not('tooMuchStale')]), target: 'waiting', actions: ['dropCandidate', 'countStale'] },
+              { guard: and([not('isOurHello'), not('tooMuchStale')]), target: 'waiting', actions: ['dropCandidate', 'countStale'] },
             ],
+            'REPLY.*': { guard: not('tooMuchStale'), target: 'waiting', actions: ['dropCandidate', 'countStale'] },
           },
         },
       },
@@ -380,11 +421,14 @@ export const hostSession = setup({
       entry: 'sendOption',
       after: { reply: { target: 'failed', actions: { type: 'failTimeout', params: { what: 'option' } } } },
       on: {
-        'GUEST.LINE': [
-          { guard: 'isOk', target: 'options', actions: [{ type: 'agreeIfStatus' }, 'shiftOption'] },
+        'REPLY.OK': [
+          { guard: 'isStatusOption', target: 'options', actions: ['agreeStatus', 'shiftOption'] },
+          { target: 'options', actions: 'shiftOption' },
+        ],
+        'REPLY.ERROR': [
           // A guest without stapflow's extensions (any SystemTap release): go on without the status.
-          { guard: and(['isError', 'isStatusOption']), target: 'options', actions: 'shiftOption' },
-          { guard: 'isError', target: 'failed', actions: { type: 'fail', params: { what: 'stapsh option failed' } } },
+          { guard: 'isStatusOption', target: 'options', actions: 'shiftOption' },
+          { target: 'failed', actions: { type: 'fail', params: { what: 'stapsh option failed' } } },
         ],
         'GUEST.EOF': { target: 'failed', actions: { type: 'fail', params: { what: 'guest closed during options' } } },
         INTERRUPT: { target: 'quitting', actions: ['markInterrupted', 'sendQuit'] },
@@ -409,10 +453,8 @@ export const hostSession = setup({
       },
       after: { reply: { target: 'failed', actions: { type: 'failTimeout', params: { what: 'file' } } } },
       on: {
-        'GUEST.LINE': [
-          { guard: 'isOk', target: 'uploads', actions: 'nextUpload' },
-          { guard: 'isError', target: 'failed', actions: { type: 'fail', params: { what: 'stapsh file upload failed' } } },
-        ],
+        'REPLY.OK': { target: 'uploads', actions: 'nextUpload' },
+        'REPLY.ERROR': { target: 'failed', actions: { type: 'fail', params: { what: 'stapsh file upload failed' } } },
         'GUEST.EOF': { target: 'failed', actions: { type: 'fail', params: { what: 'guest closed during upload' } } },
         INTERRUPT: { actions: 'markInterrupted' },
       },
@@ -421,11 +463,9 @@ export const hostSession = setup({
       entry: 'sendRun',
       after: { reply: { target: 'failed', actions: { type: 'failTimeout', params: { what: 'run' } } } },
       on: {
-        'GUEST.LINE': [
-          // Switch the decoder before the next byte: frames may follow in the same chunk.
-          { guard: 'isOk', target: 'streaming', actions: ['switchMode', 'markStarted'] },
-          { guard: 'isError', target: 'failed', actions: { type: 'fail', params: { what: 'stapsh run failed' } } },
-        ],
+        // Switch the decoder before the next byte: frames may follow in the same chunk.
+        'REPLY.OK': { target: 'streaming', actions: ['switchMode', 'markStarted'] },
+        'REPLY.ERROR': { target: 'failed', actions: { type: 'fail', params: { what: 'stapsh run failed' } } },
         'GUEST.EOF': { target: 'failed', actions: { type: 'fail', params: { what: 'guest closed before run' } } },
         // The run's OK is in flight: the child is starting; hang it up once it runs (as stap's pending interrupt).
         INTERRUPT: { actions: 'markInterrupted' },

@@ -5,7 +5,7 @@
  * provided `process` actor, so tests run this machine without processes.
  */
 
-import { assign, enqueueActions, fromCallback, sendParent, setup, type AnyEventObject } from 'xstate';
+import { assertEvent, assign, enqueueActions, fromCallback, sendParent, setup, type AnyEventObject } from 'xstate';
 import type { ChildExit, ProcessCommand, ProcessEvent, ProcessRunner, ProcessSpec } from './childTypes.js';
 
 export interface StaprunChildInput {
@@ -67,29 +67,37 @@ export const staprunChild = setup({
   actors: { process: processFromInput },
   actions: {
     reportSpawned: sendParent(({ event }) => {
-      const e = event as Extract<ProcessEvent, { type: 'PROCESS.SPAWNED' }>;
-      return { type: 'CHILD.SPAWNED', pid: e.pid } satisfies ChildReport;
+      assertEvent(event, 'PROCESS.SPAWNED');
+      return { type: 'CHILD.SPAWNED', pid: event.pid } satisfies ChildReport;
     }),
     reportFailed: sendParent(({ event }) => {
-      const e = event as Extract<ProcessEvent, { type: 'PROCESS.FAILED' }>;
-      return { type: 'CHILD.FAILED', reason: e.reason } satisfies ChildReport;
+      assertEvent(event, 'PROCESS.FAILED');
+      return { type: 'CHILD.FAILED', reason: event.reason } satisfies ChildReport;
     }),
     reportOutput: sendParent(({ event }) => {
-      const e = event as Extract<ProcessEvent, { type: 'PROCESS.OUTPUT' }>;
-      return { type: 'CHILD.OUTPUT', stream: e.stream, bytes: e.bytes } satisfies ChildReport;
+      assertEvent(event, 'PROCESS.OUTPUT');
+      return { type: 'CHILD.OUTPUT', stream: event.stream, bytes: event.bytes } satisfies ChildReport;
     }),
     recordExit: assign({
-      exit: ({ event }) => (event as Extract<ProcessEvent, { type: 'PROCESS.EXITED' }>).exit,
+      exit: ({ event }) => {
+        assertEvent(event, 'PROCESS.EXITED');
+        return event.exit;
+      },
     }),
     reportExit: sendParent(({ context }): AnyEventObject => ({ type: 'CHILD.EXITED', exit: context.exit! }) satisfies ChildReport),
-    recordPid: assign({ pid: ({ event }) => (event as Extract<ProcessEvent, { type: 'PROCESS.SPAWNED' }>).pid }),
+    recordPid: assign({
+      pid: ({ event }) => {
+        assertEvent(event, 'PROCESS.SPAWNED');
+        return event.pid;
+      },
+    }),
     // Each signal is also reported to the guest, which only traces it.
     hangUp: enqueueActions(({ enqueue }) => {
       enqueue.sendTo('process', { type: 'SIGNAL', signal: 'SIGHUP' } satisfies ProcessCommand);
       enqueue.sendParent({ type: 'CHILD.SIGNALLED', signal: 'SIGHUP' } satisfies ChildReport);
     }),
     forwardSignal: enqueueActions(({ event, enqueue }) => {
-      if (event.type !== 'SIGNAL') return;
+      assertEvent(event, 'SIGNAL');
       enqueue.sendTo('process', { type: 'SIGNAL', signal: event.signal } satisfies ProcessCommand);
       enqueue.sendParent({ type: 'CHILD.SIGNALLED', signal: event.signal } satisfies ChildReport);
     }),

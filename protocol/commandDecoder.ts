@@ -9,7 +9,7 @@
  * once as `overlong` and its bytes are discarded up to the newline.
  */
 
-import { concatBytes } from './bytes.js';
+import { LineBuffer, MAX_LINE_BYTES } from './lineBuffer.js';
 
 /** One item pulled from the decoder. */
 export type CommandItem =
@@ -31,31 +31,22 @@ export interface CommandDecoderOptions {
   readonly maxLineBytes?: number;
 }
 
-export const DEFAULT_MAX_LINE_BYTES = 64 * 1024;
-
-const NL = 0x0a;
-
 export class CommandDecoder {
   private readonly maxLine: number;
-  /** Unconsumed input, oldest first; `head` is the offset into chunks[0]. */
-  private chunks: Uint8Array[] = [];
-  private head = 0;
-  private buffered = 0;
+  private readonly buffer = new LineBuffer();
   /** Bytes of payload still owed by the host, or 0 in line mode. */
   private payloadLeft = 0;
   /** Bytes of an overlong line seen so far, or -1 when not discarding. */
   private discarding = -1;
-  /** Bytes of the current (incomplete) line already scanned for `\n`. */
-  private scanned = 0;
   private ended = false;
 
   constructor(options: CommandDecoderOptions = {}) {
-    this.maxLine = options.maxLineBytes ?? DEFAULT_MAX_LINE_BYTES;
+    this.maxLine = options.maxLineBytes ?? MAX_LINE_BYTES;
   }
 
   /** Bytes held waiting to be pulled. Bounded by the line cap in line mode. */
   get bufferedBytes(): number {
-    return this.buffered;
+    return this.buffer.bufferedBytes;
   }
 
   /** True while payload bytes are still expected. */
@@ -64,9 +55,7 @@ export class CommandDecoder {
   }
 
   push(chunk: Uint8Array): void {
-    if (chunk.length === 0 || this.ended) return;
-    this.chunks.push(chunk);
-    this.buffered += chunk.length;
+    if (!this.ended) this.buffer.push(chunk);
   }
 
   /** Treat the next `size` bytes as payload (after an accepted `file` line). */
@@ -81,8 +70,8 @@ export class CommandDecoder {
    */
   end(): CommandEnd {
     this.ended = true;
-    if (this.payloadLeft > this.buffered) {
-      return { type: 'truncatedPayload', missing: this.payloadLeft - this.buffered };
+    if (this.payloadLeft > this.buffer.bufferedBytes) {
+      return { type: 'truncatedPayload', missing: this.payloadLeft - this.buffer.bufferedBytes };
     }
     return { type: 'clean' };
   }
@@ -93,43 +82,38 @@ export class CommandDecoder {
     for (;;) {
       // An overlong line cut off by the end of input is still reported (once), also when
       // everything of it was dropped before `end()`.
-      if (this.buffered === 0) return this.ended && this.discarding >= 0 ? this.finishOverlong() : null;
+      if (this.buffer.bufferedBytes === 0) return this.ended && this.discarding >= 0 ? this.finishOverlong() : null;
       if (this.discarding >= 0) {
-        const nl = this.findNewline(0);
+        const nl = this.buffer.findNewline();
         if (nl < 0) {
-          this.discarding += this.buffered;
-          this.drop(this.buffered);
-          if (this.ended) return this.finishOverlong();
+          this.discarding += this.buffer.bufferedBytes;
+          this.buffer.drop(this.buffer.bufferedBytes);
+        if (this.ended) return this.finishOverlong();
           return null;
         }
         this.discarding += nl;
-        this.drop(nl + 1);
+        this.buffer.drop(nl + 1);
         return this.finishOverlong();
       }
-      const nl = this.findNewline(this.scanned);
+      const nl = this.buffer.findNewline();
       if (nl >= 0) {
         if (nl > this.maxLine) {
           // The newline arrived in the same push as the excess.
-          this.drop(nl + 1);
-          this.scanned = 0;
+          this.buffer.drop(nl + 1);
           return { type: 'overlong', length: nl };
         }
-        const line = this.take(nl);
-        this.drop(1);
-        this.scanned = 0;
+        // A copy: the guest keeps lines past the chunk's reuse.
+        const line = this.buffer.take(nl, 1).slice();
         return { type: 'line', bytes: line };
       }
-      if (this.buffered > this.maxLine) {
-        this.discarding = this.buffered;
-        this.drop(this.buffered);
-        this.scanned = 0;
+      if (this.buffer.bufferedBytes > this.maxLine) {
+        this.discarding = this.buffer.bufferedBytes;
+        this.buffer.drop(this.buffer.bufferedBytes);
         if (this.ended) return this.finishOverlong();
         return null;
       }
-      this.scanned = this.buffered;
       if (this.ended) {
-        const line = this.take(this.buffered);
-        this.scanned = 0;
+        const line = this.buffer.take(this.buffer.bufferedBytes, 0).slice();
         return { type: 'line', bytes: line };
       }
       return null;
@@ -143,30 +127,10 @@ export class CommandDecoder {
   }
 
   private nextPayload(): CommandItem | null {
-    if (this.buffered === 0) return null;
-    const first = this.chunks[0]!;
-    const available = first.length - this.head;
-    const n = Math.min(available, this.payloadLeft);
-    const bytes = first.subarray(this.head, this.head + n);
-    this.drop(n);
-    this.payloadLeft -= n;
+    if (this.buffer.bufferedBytes === 0) return null;
+    const bytes = this.buffer.takeChunk(this.payloadLeft);
+    this.payloadLeft -= bytes.length;
     return { type: 'payload', bytes, remaining: this.payloadLeft };
-  }
-
-  /** Offset of the first `\n` at or after `from` in the buffered bytes, or -1. */
-  private findNewline(from: number): number {
-    let base = 0;
-    for (let i = 0; i < this.chunks.length; i++) {
-      const c = this.chunks[i]!;
-      const start = i === 0 ? this.head : 0;
-      const len = c.length - start;
-      if (from < base + len) {
-        const at = c.indexOf(NL, start + Math.max(0, from - base));
-        if (at >= 0) return base + at - start;
-      }
-      base += len;
-    }
-    return -1;
   }
 
   /**
@@ -174,44 +138,6 @@ export class CommandDecoder {
    * not yet pulled), so the caller may reuse the chunks it pushed.
    */
   own(): void {
-    if (this.chunks.length === 0) return;
-    this.chunks = this.chunks.map((c, i) => (i === 0 ? c.slice(this.head) : c.slice()));
-    this.head = 0;
-  }
-
-  /** Remove and return the first `n` buffered bytes. */
-  private take(n: number): Uint8Array {
-    const first = this.chunks[0];
-    if (first !== undefined && first.length - this.head >= n) {
-      const out = first.slice(this.head, this.head + n);
-      this.drop(n);
-      return out;
-    }
-    const parts: Uint8Array[] = [];
-    let left = n;
-    while (left > 0) {
-      const c = this.chunks[0]!;
-      const k = Math.min(left, c.length - this.head);
-      parts.push(c.subarray(this.head, this.head + k));
-      left -= k;
-      this.drop(k);
-    }
-    return concatBytes(parts).slice();
-  }
-
-  /** Discard the first `n` buffered bytes. */
-  private drop(n: number): void {
-    this.buffered -= n;
-    while (n > 0) {
-      const c = this.chunks[0]!;
-      const left = c.length - this.head;
-      if (n < left) {
-        this.head += n;
-        return;
-      }
-      n -= left;
-      this.chunks.shift();
-      this.head = 0;
-    }
+    this.buffer.own();
   }
 }

@@ -94,3 +94,15 @@ export function parseCommandLine(line: Uint8Array): CommandLine {
       return { command: 'unknown', word: verb };
   }
 }
+
+/**
+ * A line that is not a `stap` command but ends in one (bytes a dead session
+ * left without a newline, glued to the next hello): that hello, else null.
+ */
+export function gluedHello(line: Uint8Array): Extract<CommandLine, { command: 'stap' }> | null {
+  if (parseCommandLine(line).command === 'stap') return null;
+  const at = latin1(line).search(/stap([ \t\r][^\n]*)?$/);
+  if (at <= 0) return null;
+  const hello = parseCommandLine(line.subarray(at));
+  return hello.command === 'stap' ? hello : null;
+}

@@ -16,6 +16,7 @@
  */
 
 import { latin1 } from './bytes.js';
+import { LineBuffer, MAX_LINE_BYTES } from './lineBuffer.js';
 import type { DataStream } from './encode.js';
 import { parseNonceWord, parseStatusLine, type ChildStatus } from './extensions.js';
 
@@ -31,8 +32,19 @@ export type ReplyMode = 'lines' | 'framed' | 'raw';
 
 /** What a reply line says, by the protocol's grammar. */
 export type Reply =
-  /** `stapsh VERSION MACHINE RELEASE` (four words), or with stapflow's `nonce=TOKEN` as a fifth. */
-  | { readonly kind: 'hello'; readonly version: string; readonly machine: string; readonly release: string; readonly nonce?: string }
+  /**
+   * `stapsh VERSION MACHINE RELEASE` (four words), or with stapflow's
+   * `nonce=TOKEN` as a fifth. `stale`: the length of a dead session's
+   * partial line glued in front of it (a virtio port keeps one), when there is one.
+   */
+  | {
+      readonly kind: 'hello';
+      readonly version: string;
+      readonly machine: string;
+      readonly release: string;
+      readonly nonce?: string;
+      readonly stale?: number;
+    }
   /** `OK`. */
   | { readonly kind: 'ok' }
   /** `ERROR: MESSAGE`; `message` is what follows `ERROR:` and one space. */
@@ -120,16 +132,15 @@ export interface ReplyDecoderOptions {
   readonly maxFrameBytes?: number;
 }
 
-/** Default longest line: far above any real reply (the guest's own lines stay under 4 KiB). */
-export const DEFAULT_MAX_LINE_BYTES = 64 * 1024;
 /** Default largest frame: the real guest writes at most one read() of child output per frame. */
 export const DEFAULT_MAX_FRAME_BYTES = 16 * 1024 * 1024;
 
-const NL = 0x0a;
 const DEBUG_PREFIX = 'stapsh:';
 const ERROR_PREFIX = 'ERROR:';
 /** The separators the guest splits commands on; the host splits replies the same way. */
 const WORD_SEPARATORS = /[ \t\r]+/;
+const WORDS = /[^ \t\r]+/g;
+const HELLO_WORD = 'stapsh';
 const QUIT: QuitEvent = Object.freeze({ type: 'quit' });
 const OK: Reply = Object.freeze({ kind: 'ok' });
 const OTHER: Reply = Object.freeze({ kind: 'other' });
@@ -149,25 +160,8 @@ export class ReplyDecoder {
   mode: ReplyMode;
   private readonly maxLine: number;
   private readonly maxFrame: number;
-  /**
-   * Unconsumed input, oldest first, from `chunks[first]` at offset `head`.
-   * Chunks are dropped by advancing `first` (compacted now and then), not by
-   * `shift()`, so a line trickling in one byte per chunk costs linear time.
-   */
-  private chunks: Uint8Array[] = [];
-  private first = 0;
-  private head = 0;
-  private buffered = 0;
+  private readonly buffer = new LineBuffer();
   private frame: OpenFrame | null = null;
-  /**
-   * Where the search for `\n` resumes in an incomplete line: chunk index,
-   * offset in it, and that point's distance from the start of the buffered
-   * bytes. Valid until something is dropped.
-   */
-  private scanIndex = 0;
-  private scanAt = 0;
-  private scanPos = 0;
-  private scanValid = false;
   /** Bytes dropped so far of an overlong line, or -1 when not dropping. */
   private discarding = -1;
   private ended = false;
@@ -175,7 +169,7 @@ export class ReplyDecoder {
 
   constructor(options: ReplyDecoderOptions = {}) {
     this.mode = options.mode ?? 'lines';
-    this.maxLine = options.maxLineBytes ?? DEFAULT_MAX_LINE_BYTES;
+    this.maxLine = options.maxLineBytes ?? MAX_LINE_BYTES;
     this.maxFrame = options.maxFrameBytes ?? DEFAULT_MAX_FRAME_BYTES;
   }
 
@@ -185,7 +179,7 @@ export class ReplyDecoder {
    * inside a frame.
    */
   get bufferedBytes(): number {
-    return this.buffered;
+    return this.buffer.bufferedBytes;
   }
 
   /** True once `end()` was called. */
@@ -199,16 +193,7 @@ export class ReplyDecoder {
    * copying every chunk: a frame's payload is handed out, never held.
    */
   own(): void {
-    if (this.first >= this.chunks.length) return;
-    const held: Uint8Array[] = [];
-    for (let i = this.first; i < this.chunks.length; i++) {
-      const c = this.chunks[i]!;
-      held.push(i === this.first ? c.slice(this.head) : c.slice());
-    }
-    this.chunks = held;
-    this.first = 0;
-    this.head = 0;
-    this.scanValid = false;
+    this.buffer.own();
   }
 
   /**
@@ -216,10 +201,7 @@ export class ReplyDecoder {
    * `end()`). With a sink, every event now available is passed to it.
    */
   push(chunk: Uint8Array, sink?: ReplySink): void {
-    if (chunk.length > 0 && !this.ended) {
-      this.chunks.push(chunk);
-      this.buffered += chunk.length;
-    }
+    if (!this.ended) this.buffer.push(chunk);
     if (sink) this.drainTo(sink);
   }
 
@@ -246,40 +228,37 @@ export class ReplyDecoder {
       if (this.mode === 'raw') {
         // An overlong line cut short by the switch: its dropped bytes are reported, then raw bytes follow.
         if (this.discarding >= 0) return this.finishOverlong();
-        if (this.buffered === 0) return this.atEnd();
-        const first = this.chunks[this.first]!;
-        const bytes = this.head === 0 ? first : first.subarray(this.head);
-        this.drop(bytes.length);
-        return { type: 'data', stream: 'stdout', bytes, last: false };
+        if (this.buffer.bufferedBytes === 0) return this.atEnd();
+        return { type: 'data', stream: 'stdout', bytes: this.buffer.takeChunk(Infinity), last: false };
       }
 
       if (this.discarding >= 0) {
-        if (this.buffered === 0) return this.ended ? this.finishOverlong() : null;
-        const nl = this.findNewline();
+        if (this.buffer.bufferedBytes === 0) return this.ended ? this.finishOverlong() : null;
+        const nl = this.buffer.findNewline();
         if (nl < 0) {
-          this.discarding += this.buffered;
-          this.drop(this.buffered);
+          this.discarding += this.buffer.bufferedBytes;
+          this.buffer.drop(this.buffer.bufferedBytes);
           continue;
         }
         this.discarding += nl;
-        this.drop(nl + 1);
+        this.buffer.drop(nl + 1);
         return this.finishOverlong();
       }
 
-      const nl = this.findNewline();
+      const nl = this.buffer.findNewline();
       if (nl >= 0) {
         if (nl > this.maxLine) {
           // The newline came in the same push as the excess.
-          this.drop(nl + 1);
+          this.buffer.drop(nl + 1);
           return lineTooLong(nl);
         }
-        const line = this.take(nl, 1);
+        const line = this.buffer.take(nl, 1);
         return this.mode === 'framed' ? this.framedLine(line) : linesModeEvent(line);
       }
-      if (this.buffered > this.maxLine) {
+      if (this.buffer.bufferedBytes > this.maxLine) {
         // Hold no more: drop what we have and keep dropping up to the next newline.
-        this.discarding = this.buffered;
-        this.drop(this.buffered);
+        this.discarding = this.buffer.bufferedBytes;
+        this.buffer.drop(this.buffer.bufferedBytes);
         continue;
       }
       return this.atEnd();
@@ -304,12 +283,9 @@ export class ReplyDecoder {
       this.frame = null;
       return frame.skip ? undefined : { type: 'data', stream: frame.stream, bytes: EMPTY, last: true };
     }
-    if (this.buffered === 0) return this.atEnd();
-    const first = this.chunks[this.first]!;
-    const n = Math.min(first.length - this.head, frame.left);
-    const bytes = first.subarray(this.head, this.head + n);
-    this.drop(n);
-    frame.left -= n;
+    if (this.buffer.bufferedBytes === 0) return this.atEnd();
+    const bytes = this.buffer.takeChunk(frame.left);
+    frame.left -= bytes.length;
     if (frame.left === 0) this.frame = null;
     return frame.skip ? undefined : { type: 'data', stream: frame.stream, bytes, last: frame.left === 0 };
   }
@@ -330,8 +306,8 @@ export class ReplyDecoder {
         message: `input ended ${frame.left} bytes short of a ${frame.stream} frame`,
       };
     }
-    if (this.buffered > 0) {
-      const text = latin1(this.take(this.buffered, 0));
+    if (this.buffer.bufferedBytes > 0) {
+      const text = latin1(this.buffer.take(this.buffer.bufferedBytes, 0));
       return { type: 'error', code: 'truncated-line', text, message: `input ended inside a line: ${quote(text)}` };
     }
     return null;
@@ -381,80 +357,6 @@ export class ReplyDecoder {
     this.frame = { stream, left: size, skip: false };
     return { type: 'frame', stream, size };
   }
-
-  /**
-   * Offset of the first `\n` in the buffered bytes, or -1. Resumes where
-   * the last unsuccessful search stopped, so each byte is searched once.
-   */
-  private findNewline(): number {
-    let i = this.first;
-    let at = this.head;
-    let pos = 0;
-    if (this.scanValid) {
-      i = this.scanIndex;
-      at = this.scanAt;
-      pos = this.scanPos;
-    }
-    for (; i < this.chunks.length; i++, at = 0) {
-      const c = this.chunks[i]!;
-      const k = c.indexOf(NL, at);
-      if (k >= 0) return pos + (k - at);
-      pos += c.length - at;
-    }
-    this.scanIndex = i;
-    this.scanAt = 0;
-    this.scanPos = pos;
-    this.scanValid = true;
-    return -1;
-  }
-
-  /** Remove the first `n + skip` buffered bytes and return the first `n`. */
-  private take(n: number, skip: number): Uint8Array {
-    const first = this.chunks[this.first];
-    let out: Uint8Array;
-    if (first === undefined || n === 0) {
-      out = EMPTY;
-    } else if (first.length - this.head >= n) {
-      // The common case: a view, no copy (lines become strings right away).
-      out = first.subarray(this.head, this.head + n);
-    } else {
-      out = new Uint8Array(n);
-      let at = 0;
-      for (let i = this.first; at < n; i++) {
-        const c = this.chunks[i]!;
-        const start = i === this.first ? this.head : 0;
-        const k = Math.min(n - at, c.length - start);
-        out.set(c.subarray(start, start + k), at);
-        at += k;
-      }
-    }
-    this.drop(n + skip);
-    return out;
-  }
-
-  /** Discard the first `n` buffered bytes. */
-  private drop(n: number): void {
-    this.buffered -= n;
-    this.scanValid = false;
-    while (n > 0) {
-      const c = this.chunks[this.first]!;
-      const left = c.length - this.head;
-      if (n < left) {
-        this.head += n;
-        return;
-      }
-      n -= left;
-      this.first++;
-      this.head = 0;
-    }
-    if (this.first === this.chunks.length) {
-      this.chunks = [];
-      this.first = 0;
-    } else if (this.first >= 64 && this.first * 2 >= this.chunks.length) {
-      this.chunks = this.chunks.slice(this.first);
-      this.first = 0;
-    }
-  }
 }
 
 /** A complete line in `lines` mode. */
@@ -465,20 +367,41 @@ function linesModeEvent(line: Uint8Array): ReplyEvent {
   return { type: 'line', text, reply: classifyReply(text) };
 }
 
-/** What a reply line says. Exact matches, as SystemTap's host compares them. */
+/**
+ * What a reply line says: the protocol's one reply grammar, which the host
+ * acts on. Exact matches, as SystemTap's host compares them, words split on
+ * space, tab and CR as its host splits them; and, as stapflow's host also
+ * accepts, a hello whose first word ends in `stapsh` after stale bytes.
+ */
 export function classifyReply(text: string): Reply {
   if (text === 'OK') return OK;
   if (text.startsWith(ERROR_PREFIX)) {
     const rest = text.slice(ERROR_PREFIX.length);
     return { kind: 'error', message: rest.startsWith(' ') ? rest.slice(1) : rest };
   }
-  const words = splitWords(text);
-  if (words.length === 4 && words[0] === 'stapsh') {
-    return { kind: 'hello', version: words[1]!, machine: words[2]!, release: words[3]! };
-  }
-  const nonce = words.length === 5 && words[0] === 'stapsh' ? parseNonceWord(words[4]) : null;
-  if (nonce !== null) return { kind: 'hello', version: words[1]!, machine: words[2]!, release: words[3]!, nonce };
-  return OTHER;
+  return helloOf(wordSpans(text), text) ?? OTHER;
+}
+
+/** Start and end of each word of `text`. */
+function wordSpans(text: string): [number, number][] {
+  const spans: [number, number][] = [];
+  for (const m of text.matchAll(WORDS)) spans.push([m.index, m.index + m[0].length]);
+  return spans;
+}
+
+/** The hello the last four (or five, with a nonce) words make, with what came before them as stale bytes. */
+function helloOf(spans: readonly [number, number][], text: string): Reply | null {
+  const word = (i: number) => text.slice(spans[i]![0], spans[i]![1]);
+  const n = spans.length;
+  const nonce = n >= 5 ? parseNonceWord(word(n - 1)) : null;
+  const first = nonce !== null ? n - 5 : n - 4;
+  if (first < 0) return null;
+  const head = word(first);
+  if (!head.endsWith(HELLO_WORD)) return null;
+  const hello = { kind: 'hello' as const, version: word(first + 1), machine: word(first + 2), release: word(first + 3) };
+  // Glued behind other bytes: what precedes `stapsh` is a dead session's.
+  const glued = first > 0 || head !== HELLO_WORD;
+  return { ...hello, ...(nonce === null ? {} : { nonce }), ...(glued ? { stale: spans[first]![1] - HELLO_WORD.length } : {}) };
 }
 
 function lineTooLong(length: number): ReplyErrorEvent {

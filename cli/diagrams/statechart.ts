@@ -46,10 +46,28 @@ function eventLabel(t: JsonTransition): string {
   return t.eventType;
 }
 
+/**
+ * The actions worth drawing: XState implements `after` with raise/cancel
+ * entry and exit actions, which the `after` edge already shows.
+ */
+function drawn(actions: readonly unknown[] | undefined): string[] {
+  return (actions ?? []).map(nameOf).filter((a) => a !== 'xstate.raise' && a !== 'xstate.cancel');
+}
+
+/** A guard's name; `and([...])`, `or([...])`, `not(...)` (functions, lost in the JSON form) spelled out from their parts. */
+function guardName(g: unknown): string {
+  if (typeof g === 'function' && Array.isArray((g as { guards?: unknown }).guards)) {
+    const parts = ((g as unknown as { guards: unknown[] }).guards).map(guardName);
+    if (g.name === 'not') return `!${parts[0]}`;
+    return parts.join(g.name === 'or' ? ' | ' : ' & ');
+  }
+  return nameOf(g);
+}
+
 function label(t: JsonTransition): string {
   let s = eventLabel(t);
-  if (t.guard !== undefined) s += ` [${nameOf(t.guard)}]`;
-  const actions = (t.actions ?? []).map(nameOf);
+  if (t.guard !== undefined) s += ` [${guardName(t.guard)}]`;
+  const actions = drawn(t.actions);
   if (actions.length > 0) s += ` / ${actions.join(', ')}`;
   // Mermaid ends a label at ':' on some renderers and has trouble with ';'.
   return s.replace(/[:;]/g, ' ');
@@ -59,9 +77,26 @@ function label(t: JsonTransition): string {
 function stateNotes(state: JsonState): string[] {
   const notes: string[] = [];
   if (state.tags && state.tags.length > 0) notes.push(`tags: ${state.tags.join(', ')}`);
-  if (state.entry && state.entry.length > 0) notes.push(`entry / ${state.entry.map(nameOf).join(', ')}`);
+  const entry = drawn(state.entry);
+  if (entry.length > 0) notes.push(`entry / ${entry.join(', ')}`);
   for (const inv of state.invoke ?? []) notes.push(`invoke ${nameOf(inv.src)}`);
   return notes;
+}
+
+/**
+ * A state's transitions from the serialised form, with the guards taken from
+ * the live node: combined guards (`and`, `not`) are functions the JSON form drops.
+ */
+function transitionsOf(machine: AnyStateMachine, state: JsonState): JsonTransition[] {
+  const node = machine.getStateNodeById(state.id) as unknown as { transitions: Map<string, readonly { guard?: unknown }[]> };
+  const seen = new Map<string, number>();
+  return state.transitions.map((t) => {
+    const key = t.eventType ?? '';
+    const i = seen.get(key) ?? 0;
+    seen.set(key, i + 1);
+    const guard = node.transitions.get(key)?.[i]?.guard;
+    return guard === undefined ? t : { ...t, guard };
+  });
 }
 
 /** Eventless (`always`) transitions are not in the serialised form: read them off the live node. */
@@ -98,7 +133,7 @@ export function toMermaid(machine: AnyStateMachine): string {
       for (const n of notes) lines.push(`${indent}${id} : ${n.replace(/[:;]/g, ' ')}`);
       if (child.type === 'final') lines.push(`${indent}${id} --> [*]`);
       const always = alwaysOf(machine, child);
-      for (const t of [...child.transitions, ...always]) {
+      for (const t of [...transitionsOf(machine, child), ...always]) {
         const target = t.target?.[0];
         if (target) lines.push(`${indent}${id} --> ${nodeId(target)} : ${label(t)}`);
         else lines.push(`${indent}${id} : on ${label(t)}`);
@@ -112,13 +147,40 @@ export function toMermaid(machine: AnyStateMachine): string {
 /** Text safe inside a DOT double-quoted string. */
 const dotString = (s: string) => `"${s.replace(/\\/g, '\\\\').replace(/"/g, '\\"').replace(/\n/g, '\\n')}"`;
 
-/** A transition's DOT label: `EVENT [guard] / actions` (DOT quotes anything). */
+/** Widest label line, in characters: keeps the chart readable on a laptop screen. */
+const LABEL_WIDTH = 24;
+
+/** Words joined by `sep` into lines of at most LABEL_WIDTH characters (a longer word stays whole). */
+function wrap(words: readonly string[], sep: string, indent: string): string[] {
+  const lines: string[] = [];
+  let line = '';
+  for (const w of words) {
+    if (line !== '' && line.length + sep.length + w.length > LABEL_WIDTH) {
+      lines.push(`${line}${sep.trimEnd()}`);
+      line = `${indent}${w}`;
+    } else line = line === '' ? w : `${line}${sep}${w}`;
+  }
+  if (line !== '') lines.push(line);
+  return lines;
+}
+
+/** A targetless transition listed inside its state: `on EVENT [guard]`, then its actions wrapped. */
+function noteLines(t: JsonTransition): string[] {
+  const head = `on ${eventLabel(t)}${t.guard === undefined ? '' : ` [${guardName(t.guard)}]`}`;
+  const actions = drawn(t.actions);
+  return actions.length === 0 ? [head] : [head, ...wrap([`  / ${actions[0]}`, ...actions.slice(1)], ', ', '    ')];
+}
+
+/**
+ * A transition's DOT label, one part a line: `EVENT`, `[guard]`,
+ * `/ actions` (wrapped). DOT quotes anything.
+ */
 function dotLabel(t: JsonTransition): string {
-  let s = eventLabel(t);
-  if (t.guard !== undefined) s += ` [${nameOf(t.guard)}]`;
-  const actions = (t.actions ?? []).map(nameOf);
-  if (actions.length > 0) s += ` / ${actions.join(', ')}`;
-  return s;
+  const lines = [eventLabel(t)];
+  if (t.guard !== undefined) lines.push(`[${guardName(t.guard)}]`);
+  const actions = drawn(t.actions);
+  if (actions.length > 0) lines.push(...wrap([`/ ${actions[0]}`, ...actions.slice(1)], ', ', '  '));
+  return lines.join('\n');
 }
 
 /**
@@ -146,7 +208,7 @@ export function toDot(machine: AnyStateMachine): string {
   const lines: string[] = [
     `digraph ${dotString(root.id)} {`,
     `  // generated from machine '${root.id}' by cli/diagrams; do not edit`,
-    '  graph [compound=true, rankdir=TB, fontname="Helvetica", fontsize=12, nodesep=0.4, ranksep=0.5];',
+    '  graph [compound=true, rankdir=TB, fontname="Helvetica", fontsize=12, nodesep=0.15, ranksep=0.35, newrank=true];',
     '  node [shape=box, style="rounded", fontname="Helvetica", fontsize=11];',
     '  edge [fontname="Helvetica", fontsize=9];',
   ];
@@ -165,7 +227,7 @@ export function toDot(machine: AnyStateMachine): string {
       const notes = stateNotes(child);
       const always = alwaysOf(machine, child);
       // Targetless transitions are listed inside the state.
-      for (const t of [...child.transitions, ...always]) if (!t.target?.[0]) notes.push(`on ${dotLabel(t)}`);
+      for (const t of [...transitionsOf(machine, child), ...always]) if (!t.target?.[0]) notes.push(...noteLines(t));
       const text = [child.key, ...notes].join('\n');
       if (compound.has(id)) {
         lines.push(`${indent}subgraph ${clusterOf(id)} {`);
@@ -177,7 +239,7 @@ export function toDot(machine: AnyStateMachine): string {
         const shape = child.type === 'final' ? ', peripheries=2' : '';
         lines.push(`${indent}${id} [label=${dotString(text)}${shape}];`);
       }
-      for (const t of [...child.transitions, ...always]) {
+      for (const t of [...transitionsOf(machine, child), ...always]) {
         const target = t.target?.[0];
         if (!target) continue;
         const to = nodeId(target);

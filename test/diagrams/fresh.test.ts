@@ -18,7 +18,7 @@ describe('diagrams/', () => {
     const files = await diagramFiles();
     for (const ext of ['mmd', 'svg']) {
       const guest = files.get(`guestStapsh.${ext}`)!;
-      for (const word of ['ready', 'receiving', 'writing', 'running', 'hangingUp', 'cleaning', 'isQuit', 'handleLine']) {
+      for (const word of ['ready', 'receiving', 'writing', 'running', 'hangingUp', 'cleaning', 'cmd.quit', 'cmd.option', 'cmd.file', 'cmd.run', 'cmd.stap', 'optionData', 'fileRefused', 'runRefused']) {
         expect(guest, `${word} in guestStapsh.${ext}`).toContain(word);
       }
       expect(files.get(`staprunChild.${ext}`)).toContain('after grace');

@@ -78,7 +78,11 @@ function privateScope() {
   const states = new Set<string>();
   self.system.inspect((e: any) => {
     if (e.type !== '@xstate.microstep') return;
-    for (const t of e._transitions as AnyTransition[]) transitions.push(transitionKey(t));
+    for (const t of e._transitions as AnyTransition[]) {
+      transitions.push(transitionKey(t));
+      // A transition's source was active, also a transient initial state (its snapshot is never inspected).
+      states.add(t.source.id);
+    }
     // Transient states (left at once by `always`) are active only between microsteps.
     for (const id of activeStates(e.snapshot)) states.add(id);
   });

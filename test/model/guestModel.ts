@@ -9,7 +9,7 @@
 
 import { createActor, fromCallback, fromPromise, type AnyEventObject } from 'xstate';
 import type { ChildExit, ProcessCommand, ProcessEvent, ProcessSpec } from '../../machines/childTypes.js';
-import { guestStapsh, type GuestInput } from '../../machines/guestStapsh.js';
+import { commandEvent, guestStapsh, type GuestInput } from '../../machines/guestStapsh.js';
 import { pumpInto, type GuestPump } from '../../guest/pump.js';
 import { staprunChild } from '../../machines/staprunChild.js';
 import { utf8 } from '../../protocol/bytes.js';
@@ -28,6 +28,7 @@ export const GUEST_LINES = {
   optionVerbose: 'option verbose',
   optionBad: 'option foo',
   optionStatus: 'option status',
+  optionProgram: 'option dyninst',
   fileOk: 'file 3 a',
   fileRefused: 'file 3 _a',
   fileBadSize: 'file 0 a',
@@ -40,12 +41,14 @@ export const GUEST_LINES = {
 export const DRAFT_LINES = {
   argData: 'arg 3',
   argEmpty: 'arg 0',
+  argBad: 'arg',
+  option: 'option data',
   runOk: 'run',
   quit: 'quit',
   unknown: 'bogus',
 } as const;
 /** Draft, while the child runs: a signal it forwards (SIGINT) and one it ignores. */
-export const DRAFT_LIVE_LINES = ['signal 2', 'signal 99', 'run', 'quit'] as const;
+export const DRAFT_LIVE_LINES = ['signal 2', 'signal 99', 'run', 'quit', 'option data'] as const;
 
 /** Listening mode only: a dead session's partial line glued to the hello. */
 export const GLUED_HELLO = 'junkstap 4.8';
@@ -55,7 +58,9 @@ const invokeId = (stateId: string) => (guestStapsh.getStateNodeById(stateId) as 
 export const WRITE_ID = invokeId('guestStapsh.writing');
 export const REMOVE_ID = invokeId('guestStapsh.cleaning');
 
-const line = (text: string): AnyEventObject => ({ type: 'LINE', bytes: utf8(text) });
+const line = (text: string): AnyEventObject => commandEvent(utf8(text));
+/** A command line the model sends (`cmd.stap`, `cmd.option`, …). */
+export const isCommand = (e: AnyEventObject): boolean => e.type.startsWith('cmd.');
 export const lineText = (e: AnyEventObject): string => Buffer.from(e.bytes as Uint8Array).toString('latin1');
 
 const EV = {
@@ -108,10 +113,8 @@ export function guestSpec(o: GuestModelOptions): ModelSpec<GuestEnv> {
     env: { child: 'none' },
     events: (s, env) => {
       const allLines = Object.values(draft ? DRAFT_LINES : GUEST_LINES).map(line);
-      if (s.matches('ready')) {
-        const extra = s.context.awaitingStap ? [line(GLUED_HELLO)] : [];
-        return [...allLines, ...extra, EV.overlong, EV.eof, EV.signal];
-      }
+      if (s.matches('listening')) return [...allLines, line(GLUED_HELLO), EV.overlong, EV.eof, EV.signal];
+      if (s.matches('ready')) return [...allLines, EV.overlong, EV.eof, EV.signal];
       if (s.matches('receiving')) return [EV.payloadPart, EV.payloadDone, EV.eof, EV.signal];
       if (s.matches('writing')) return [EV.writeDone, EV.writeError, EV.signal];
       if (s.matches({ running: 'starting' })) return [EV.spawned, EV.failed, EV.signal];
@@ -121,7 +124,8 @@ export function guestSpec(o: GuestModelOptions): ModelSpec<GuestEnv> {
           EV.outStdout,
           EV.outStderr,
           EV.exited3,
-          ...['quit', 'optionData', 'optionBad', 'stap', 'unknown', 'fileOk', 'runOk'].map((k) => line(GUEST_LINES[k as keyof typeof GUEST_LINES])),
+          ...(['quit', 'optionData', 'optionVerbose', 'optionBad', 'optionStatus', 'optionProgram', 'stap', 'unknown', 'fileOk', 'runOk'] as const).map((k) => line(GUEST_LINES[k])),
+          line('signal 2'),
           EV.eof,
           EV.signal,
         ];
@@ -139,7 +143,6 @@ export function guestSpec(o: GuestModelOptions): ModelSpec<GuestEnv> {
     abstract: (s, env) => {
       const c = s.context;
       return {
-        awaitingStap: c.awaitingStap,
         dataMode: c.dataMode,
         framing: c.framing,
         verbose: c.verbose > 0,
@@ -186,7 +189,14 @@ const settle = async () => {
 /** The byte-level scenario of a model event (what a host or the OS does). */
 export function describeEvent(e: AnyEventObject): string {
   switch (e.type) {
-    case 'LINE':
+    case 'cmd.stap':
+    case 'cmd.option':
+    case 'cmd.file':
+    case 'cmd.run':
+    case 'cmd.quit':
+    case 'cmd.arg':
+    case 'cmd.signal':
+    case 'cmd.unknown':
       return JSON.stringify(`${lineText(e)}\n`);
     case 'PAYLOAD':
       return e.remaining === 0 ? 'payload (rest)' : 'payload (1 byte)';
@@ -252,8 +262,8 @@ export async function replayGuestPath(path: ModelPath<GuestEnv>, o: GuestModelOp
     for (let i = 0; i < path.events.length; i++) {
       const e = path.events[i]!;
       const before = path.steps[i]!;
-      switch (e.type) {
-        case 'LINE':
+      switch (isCommand(e) ? 'command' : e.type) {
+        case 'command':
           pump.push(utf8(`${lineText(e)}\n`));
           break;
         case 'OVERLONG':
@@ -296,7 +306,7 @@ export async function replayGuestPath(path: ModelPath<GuestEnv>, o: GuestModelOp
       }
       await settle();
       const after = path.steps[i + 1]!;
-      if (e.type === 'LINE' && after.snapshot.matches('receiving') && !before.snapshot.matches('receiving')) payloadLeft = FILE_SIZE;
+      if (isCommand(e) && after.snapshot.matches('receiving') && !before.snapshot.matches('receiving')) payloadLeft = FILE_SIZE;
       wireOfStep(i + 1);
       steps.push({
         event: e,

@@ -3,15 +3,39 @@
  * `xstate/graph` through `hostSession` for two hosts (stapflow's on a stale
  * channel with the nonce and `option status`; SystemTap's plain one over
  * stdio), replayed against the machine as an actor with a manual clock and a
- * controlled file sender; each step must reach the model's state and emit
- * the model's bytes and events, and the paths together must cover every
- * state and transition.
+ * controlled file sender. Checked independently of the machine: the
+ * commands it sends are REFERENCE.md's session in order (`stap`, the
+ * options, `run`, at most a final `quit`), a failed session names the
+ * remote. Checked for coverage and replay consistency only (the model is
+ * generated from the machine itself): each step's state, bytes and events.
  */
 
 import { describe, expect, it } from 'vitest';
 import { hostSession } from '../../machines/hostSession.js';
 import { expectFullCoverage, generatePaths } from './graphModel.js';
+import type { HostSessionInput } from '../../machines/hostSession.js';
 import { describeHostEvent, HOST_INPUTS, hostSpec, replayHostPath } from './hostModel.js';
+
+/**
+ * The commands a host sends, in REFERENCE.md's session order: the hello
+ * (with stapflow's nonce when it has one), the options, then `run` with the
+ * arguments (the file goes out through its own sender, between them). The
+ * order among the options (`data`, one `verbose` per -v, stapflow's
+ * `status` in data mode only) is the host's documented choice, not the
+ * reference's.
+ */
+function referenceCommands(input: HostSessionInput): string[] {
+  return [
+    `stap ${input.release}${input.nonce === undefined ? '' : ` nonce=${input.nonce}`}\n`,
+    ...(input.wantData ? ['option data\n'] : []),
+    ...Array.from({ length: input.verbose ?? 0 }, () => 'option verbose\n'),
+    ...(input.askStatus && input.wantData ? ['option status\n'] : []),
+    'run -R\n',
+  ];
+}
+
+const sentBytes = (emitted: readonly string[]): string[] =>
+  emitted.map((e) => JSON.parse(e) as { type: string; bytes?: string }).filter((e) => e.type === 'send').map((e) => e.bytes!);
 
 const generated = Object.entries(HOST_INPUTS).map(([name, input]) => ({ name, input, ...generatePaths(hostSpec(input)) }));
 
@@ -24,7 +48,7 @@ describe('hostSession: model-based paths', () => {
   });
 
   for (const g of generated) {
-    it(`[${g.name}] every path replays to the model's states, sent bytes, output and result (${g.paths.length} paths)`, async () => {
+    it(`[${g.name}] every path sends the reference's commands in order, and replays to the model's states, bytes and result (${g.paths.length} paths)`, async () => {
       const failures: string[] = [];
       for (const path of g.paths) {
         const r = await replayHostPath(path, g.input);
@@ -41,6 +65,11 @@ describe('hostSession: model-based paths', () => {
         // Independent of the model: a failed session names the remote; a finished one has the guest's hello.
         const out = r.output as { ok: boolean; error?: string; hello?: unknown } | undefined;
         if (r.status === 'done' && out?.ok === false && !out.error?.includes("on remote 'model:'")) problems.push(`error does not name the remote: ${out.error}`);
+        // Independent of the model: what went out is a prefix of the reference's session, then at most one `quit`.
+        const sent = sentBytes(r.steps[r.steps.length - 1]?.actualEmitted ?? []);
+        const body = sent[sent.length - 1] === 'quit\n' ? sent.slice(0, -1) : sent;
+        const reference = referenceCommands(g.input);
+        if (JSON.stringify(body) !== JSON.stringify(reference.slice(0, body.length))) problems.push(`sent ${JSON.stringify(sent)}, the reference's order is ${JSON.stringify(reference)}`);
         if (problems.length > 0) failures.push(`${path.events.map(describeHostEvent).join(' → ')}\n    ${problems.join('\n    ')}`);
       }
       expect(failures.slice(0, 5).join('\n')).toBe('');

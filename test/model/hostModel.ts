@@ -8,7 +8,8 @@
  */
 
 import { createActor, fromPromise, type AnyEventObject } from 'xstate';
-import { hostSession, type HostSessionInput, type UploadSpec } from '../../machines/hostSession.js';
+import { hostEventOf, hostSession, type HostSessionInput, type UploadSpec } from '../../machines/hostSession.js';
+import { classifyReply } from '../../protocol/replyDecoder.js';
 import { describeEmitted, internalEvents, manualClock, settle, type ModelPath, type ModelSpec } from './graphModel.js';
 
 
@@ -31,7 +32,8 @@ export const HOST_INPUTS: Record<string, HostSessionInput> = {
   'plain, stdio': { ...base, wantData: false, verbose: 0 },
 };
 
-const line = (text: string): AnyEventObject => ({ type: 'GUEST.LINE', text });
+/** A reply line as the decoder classifies it (the host sees only that). */
+const line = (text: string): AnyEventObject => hostEventOf({ type: 'line', text, reply: classifyReply(text) })!;
 export const HOST_EVENTS = {
   helloPlain: line('stapsh 4.8 x86_64 6.1.0'),
   helloOurs: line(`stapsh 4.8 x86_64 6.1.0 nonce=${NONCE}`),
@@ -87,7 +89,7 @@ export function hostSpec(input: HostSessionInput): ModelSpec<null> {
 }
 
 export function describeHostEvent(e: AnyEventObject): string {
-  if (e.type === 'GUEST.LINE') return JSON.stringify(e.text.length > 20 ? `${e.text.slice(0, 12)}…(${e.text.length})` : e.text);
+  if (e.type.startsWith('REPLY.')) return JSON.stringify(e.text.length > 20 ? `${e.text.slice(0, 12)}…(${e.text.length})` : e.text);
   if (e.type === 'GUEST.EOF') return e.error ? `EOF (${e.error})` : 'EOF';
   if (e.type.startsWith('xstate.after.')) return `timer ${e.type.split('.')[2]}`;
   if (e.type.startsWith('xstate.error.actor.')) return 'file sender fails';

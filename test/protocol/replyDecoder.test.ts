@@ -4,12 +4,12 @@ import { concatBytes, fromLatin1, latin1, utf8 } from '../../protocol/bytes.js';
 import * as encode from '../../protocol/encode.js';
 import {
   DEFAULT_MAX_FRAME_BYTES,
-  DEFAULT_MAX_LINE_BYTES,
   ReplyDecoder,
   type ReplyDecoderOptions,
   type ReplyEvent,
   type ReplyMode,
 } from '../../protocol/replyDecoder.js';
+import { MAX_LINE_BYTES } from '../../protocol/lineBuffer.js';
 import { splitAt } from '../support/chunks.js';
 
 const runs = Number(process.env.FC_NUM_RUNS ?? 200);
@@ -154,6 +154,15 @@ describe('lines mode: replies', () => {
     ]);
   });
 
+  it('classifies a hello glued behind a dead session\'s partial line, and says how many stale bytes came first', () => {
+    expect(decodeEveryWay(bytes('junkstapsh 4.8 x86_64 6.1.0\nold out stapsh 4.8 x86_64 6.1.0 nonce=T-1\nstapsh 4.8 x86_64 6.1.0 more\n'))).toEqual([
+      line('junkstapsh 4.8 x86_64 6.1.0', { kind: 'hello', version: '4.8', machine: 'x86_64', release: '6.1.0', stale: 4 }),
+      line('old out stapsh 4.8 x86_64 6.1.0 nonce=T-1', { kind: 'hello', version: '4.8', machine: 'x86_64', release: '6.1.0', nonce: 'T-1', stale: 8 }),
+      // Five words, the fifth not a nonce: not a hello, glued or not.
+      line('stapsh 4.8 x86_64 6.1.0 more'),
+    ]);
+  });
+
   it('reads a hello split on tabs and CR as the host does', () => {
     expect(decodeEveryWay(bytes('stapsh\t5.1 aarch64 6.8.0\r\n'))).toEqual([
       line('stapsh\t5.1 aarch64 6.8.0\r', { kind: 'hello', version: '5.1', machine: 'aarch64', release: '6.8.0' }),
@@ -187,7 +196,7 @@ describe('lines mode: replies', () => {
 
   it('reads a line trickling in one byte per chunk in linear time', () => {
     const d = new ReplyDecoder();
-    const text = 'e'.repeat(DEFAULT_MAX_LINE_BYTES);
+    const text = 'e'.repeat(MAX_LINE_BYTES);
     const input = utf8(`${text}\nOK\n`);
     const events: ReplyEvent[] = [];
     // Quadratic work here would take minutes and hit the test's timeout; linear takes milliseconds.
@@ -202,7 +211,7 @@ describe('lines mode: replies', () => {
     let errors = 0;
     for (let i = 0; i < 64; i++) {
       d.push(chunk, (e) => void (e.type === 'error' && errors++));
-      expect(d.bufferedBytes).toBeLessThanOrEqual(DEFAULT_MAX_LINE_BYTES);
+      expect(d.bufferedBytes).toBeLessThanOrEqual(MAX_LINE_BYTES);
     }
     d.push(utf8('\nOK\n'), (e) => void (e.type === 'error' ? errors++ : expect(e).toEqual(okLine)));
     expect(errors).toBe(1);

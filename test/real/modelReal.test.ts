@@ -19,7 +19,7 @@ import type { AnyEventObject } from 'xstate';
 import { killAll, spawnTracked, type Proc } from '../support/procs.js';
 import { describeReal, eventually, itReal, REAL_STAPSH, requireRealPeers, trackedTempDir } from '../support/realPeers.js';
 import { coverage, coverageLine, generatePaths, seededRandom, visitedBy, type ModelPath } from '../model/graphModel.js';
-import { describeEvent, FILE_SIZE, GUEST_EVENTS, GUEST_LINES, guestInput, guestSpec, lineText, type GuestEnv } from '../model/guestModel.js';
+import { describeEvent, FILE_SIZE, GUEST_EVENTS, GUEST_LINES, guestInput, guestSpec, isCommand, lineText, type GuestEnv } from '../model/guestModel.js';
 import { guestStapsh } from '../../machines/guestStapsh.js';
 
 const OUR_STAPSH = resolve(import.meta.dirname, '../../bin/stapsh.js');
@@ -39,8 +39,9 @@ function outside48(path: ModelPath<GuestEnv>): string | null {
   for (let i = 0; i < path.events.length; i++) {
     const e = path.events[i]!;
     const before = path.steps[i]!.snapshot;
-    if (e.type === 'LINE' && lineText(e) === GUEST_LINES.optionStatus) return 'stapflow extension (option status)';
-    if (e.type === 'LINE' && lineText(e) === GUEST_LINES.fileRefused) return 'refused file payload (improvement 2)';
+    if (isCommand(e) && lineText(e) === GUEST_LINES.optionStatus) return 'stapflow extension (option status)';
+    if (isCommand(e) && lineText(e) === GUEST_LINES.optionProgram) return 'option dyninst (the puppet bindir has no stapdyn)';
+    if (isCommand(e) && lineText(e) === GUEST_LINES.fileRefused) return 'refused file payload (improvement 2)';
     if (e.type === 'OVERLONG') return 'line over 4095 bytes (improvement 4)';
     if (e.type === GUEST_EVENTS.writeError.type || e.type === GUEST_EVENTS.removeError.type) return 'workspace failure (not producible)';
     if (e.type === 'SIGNAL' && (before.matches('writing') || before.matches({ running: 'starting' }))) return 'signal inside an instant (not producible)';
@@ -164,8 +165,8 @@ function act(g: GuestRun, e: AnyEventObject, payload: { left: number }): void {
     if (!stdin.writableEnded) stdin.write(Buffer.from(s, 'latin1'));
   };
   const tell = (cmd: string) => writeSync(g.fifo, `${cmd}\n`);
-  switch (e.type) {
-    case 'LINE':
+  switch (isCommand(e) ? 'command' : e.type) {
+    case 'command':
       write(`${lineText(e)}\n`);
       return;
     case 'PAYLOAD': {
@@ -235,7 +236,7 @@ describeReal(`model paths: SystemTap stapsh 4.8 vs ours (${chosen.length} of ${e
           const e = path.events[i]!;
           guests.forEach((g, k) => act(g, e, payload[k]!));
           const after = path.steps[i + 1]!;
-          if (e.type === 'LINE' && after.snapshot.matches('receiving') && !path.steps[i]!.snapshot.matches('receiving')) payload.forEach((p) => (p.left = FILE_SIZE));
+          if (isCommand(e) && after.snapshot.matches('receiving') && !path.steps[i]!.snapshot.matches('receiving')) payload.forEach((p) => (p.left = FILE_SIZE));
           for (const w of after.emitted) if (w.type === 'wire' && w.stream === 'stdout') expected += Buffer.from(w.bytes as Uint8Array).toString('latin1');
           await answered(guests, real48(expected));
         }

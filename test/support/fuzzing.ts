@@ -26,6 +26,7 @@ import { Buffer } from 'node:buffer';
 import fc from 'fast-check';
 import { CommandDecoder, type CommandItem } from '../../protocol/commandDecoder.js';
 import { ReplyDecoder, type ReplyEvent, type ReplyMode } from '../../protocol/replyDecoder.js';
+import { parseNonceWord } from '../../protocol/extensions.js';
 
 // ---- shared bits --------------------------------------------------------------
 
@@ -504,8 +505,11 @@ function classify(text: string): string {
     const rest = text.slice(6);
     return `error:${rest.startsWith(' ') ? rest.slice(1) : rest}`;
   }
+  // A hello is the last four words (five with a nonce), the first of them `stapsh` or, glued
+  // behind a dead session's bytes, ending in it.
   const w = words(text);
-  if (w.length === 4 && w[0] === 'stapsh') return `hello:${w[1]}/${w[2]}/${w[3]}`;
+  const h = w.slice(parseNonceWord(w[w.length - 1]) !== null && w.length >= 5 ? -5 : -4);
+  if (h.length >= 4 && h[0]!.endsWith('stapsh')) return `hello:${h[1]}/${h[2]}/${h[3]}`;
   return 'other';
 }
 
