@@ -17,6 +17,8 @@ export { startSession } from './host/session.js';
 export type { HostSessionHandle, ModuleFile, OutputChunk, SessionOptions, SessionResult } from './host/session.js';
 export { runOnRemotes, prefixLines } from './host/runner.js';
 export type { RemoteOutput, RemoteResult, RunnerHandle, RunnerOptions } from './host/runner.js';
+export { DEFAULT_OUTPUT_HIGH_WATER_MARK } from './host/output.js';
+export type { OutputMembers } from './host/output.js';
 export { LEGACY_RELEASE, needsSshLegacy, startSshLegacySession, SshLegacyRemote } from './host/sshLegacy.js';
 export type { SshLegacyOptions, SshLegacySessionOptions } from './host/sshLegacy.js';
 export { parseRemote } from './protocol/remoteUri.js';
