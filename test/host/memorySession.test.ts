@@ -71,14 +71,16 @@ describe('the channel cut at every byte offset', () => {
         expect(whole.host.ok).toBe(true);
         const length = direction === 'guestToHost' ? 200 : 120;
         for (let cut = 0; cut <= length; cut++) {
-          const t0 = Date.now();
           const r = await runMemorySession({
             child: { start: [['stdout', 'out\n']], exitCode: 0 },
             [direction]: { cut: { bytes: cut, mode } },
             replyTimeoutMs: 1_000,
           });
-          expect(Date.now() - t0, `cut at ${cut}`).toBeLessThan(1_500);
-          if (!r.host.ok) expect(r.host.error, `cut at ${cut}`).toMatch(/on remote 'memory:'$/);
+          // The cut ends the session, not the reply bound (what the old 1.5 s wall-clock check stood for).
+          if (!r.host.ok) {
+            expect(r.host.error, `cut at ${cut}`).toMatch(/on remote 'memory:'$/);
+            expect(r.host.error, `cut at ${cut}`).not.toMatch(/ within \d+ ms /);
+          }
           expect(r.world.removed, `guest cleaned up after a cut at ${cut}`).toBe(true);
         }
       });

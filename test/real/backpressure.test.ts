@@ -25,7 +25,7 @@ import { scriptedBindir, strayWorkspaces } from '../support/realPeers.js';
 
 const OUR_STAPSH = resolve(import.meta.dirname, '../../bin/stapsh.js');
 const PAUSE_S = Number(process.env.BACKPRESSURE_SECONDS ?? 60);
-const RESUME_MS = 4_000;
+const RESUME_BOUND_MS = 60_000;
 const MiB = 1024 * 1024;
 /**
  * The guest's RSS while the host does not read. Measured here (Node 20,
@@ -237,13 +237,13 @@ describe('backpressure: a host that stops reading', () => {
       expect(writtenDuringStall).toBeLessThan(MiB);
 
       // Resume: read for a while, everything checked as it comes.
+      // The flow resumes: 4 MiB more arrive, checked as they come (the rate is printed; speed is the benchmark's).
       const t0 = Date.now();
       socket.resume();
-      await sleep(RESUME_MS);
+      await eventually(() => checker.payloadBytes - seenBeforeResume > 4 * MiB || checker.error !== null, RESUME_BOUND_MS, '4 MiB after the stall');
       expect(checker.error).toBeNull();
       const bytesResumed = checker.payloadBytes - seenBeforeResume;
       const rate = bytesResumed / ((Date.now() - t0) / 1000) / MiB;
-      expect(bytesResumed).toBeGreaterThan(4 * MiB);
 
       // quit: the child is hung up, its output drained, then `quit`, then the connection ends.
       socket.write('quit\n');
@@ -254,7 +254,7 @@ describe('backpressure: a host that stops reading', () => {
       await eventually(() => !alive(child), 5_000, 'child gone');
       await eventually(() => strayWorkspaces(tmp).length === 0, 2_000, 'temp dir removed');
       console.log(
-        `backpressure: after resume ${(bytesResumed / MiB).toFixed(1)} MiB in ${RESUME_MS} ms (${rate.toFixed(0)} MiB/s), ` +
+        `backpressure: after resume ${(bytesResumed / MiB).toFixed(1)} MiB in ${Date.now() - t0} ms (${rate.toFixed(0)} MiB/s), ` +
           `${checker.frames} frames, ${checker.lines()} seq lines verified, ${(checker.payloadBytes / MiB).toFixed(1)} MiB in all`,
       );
       expect(alive(gpid)).toBe(true);

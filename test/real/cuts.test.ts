@@ -95,7 +95,7 @@ describe('cuts at sampled byte offsets, real processes', () => {
   const sizes = { up: 0, down: 0 };
   const random = mulberry32(20261126);
   for (const direction of ['upstream', 'downstream'] as const) {
-    it(`${direction}: clear end within 1 s of the cut; child hung up and reaped, temp dir removed, guest still serving`, async () => {
+    it(`${direction}: a clear end on the cut (not the reply bound); child hung up and reaped, temp dir removed, guest still serving`, async () => {
       const total = direction === 'upstream' ? sizes.up : sizes.down;
       expect(total).toBeGreaterThan(0);
       // Spread over the session, plus the edges: 1 byte, and one short of the whole.
@@ -107,11 +107,15 @@ describe('cuts at sampled byte offsets, real processes', () => {
         const why = `${direction} cut at ${at}/${total}: ${r.result.ok ? `ok, ended ${r.result.ended}` : r.result.error}`;
         seen.push(why);
         expect(r.cutAt, why).not.toBeNull();
-        expect(r.doneAt - r.cutAt!, why).toBeLessThan(1_000);
-        if (!r.result.ok) expect(r.result.error, why).toMatch(/on remote 'unix:/);
+        // The feature's bound: the 5 s reply timeout; the cut itself must end the session.
+        expect(r.doneAt - r.cutAt!, why).toBeLessThan(5_000);
+        if (!r.result.ok) {
+          expect(r.result.error, why).toMatch(/on remote 'unix:/);
+          expect(r.result.error, why).not.toMatch(/ within \d+ ms /);
+        }
         // The guest side: the child hung up (or done) and reaped, the temp dir gone.
-        await eventually(() => livePids().length === 0, 3_000, `child gone after ${why}`);
-        await eventually(() => strayWorkspaces(guestTmp).length === 0, 3_000, `temp dir removed after ${why}`);
+        await eventually(() => livePids().length === 0, 10_000, `child gone after ${why}`);
+        await eventually(() => strayWorkspaces(guestTmp).length === 0, 10_000, `temp dir removed after ${why}`);
       }
       // Still serving after all those cuts.
       const last = await session(n, null);

@@ -85,16 +85,14 @@ async function exits3(options: ConnectOptions) {
   return { result, stdout: text('stdout'), stderr: text('stderr') };
 }
 
-/** Interrupt once the child printed `ready`; the child must get SIGHUP and the session end within 2 s. */
+/** Interrupt once the child printed `ready`; the child must get SIGHUP and the session end within its reply bound (10 s, plus margin). */
 async function interrupted(options: ConnectOptions, marker: string) {
   const { session, text } = await open(options);
   await eventually(() => text('stdout').includes('ready\n'), 10_000, 'the child printing ready');
-  const asked = Date.now();
   session.interrupt();
-  const result = await within(session.done, 2_000, 'session end after interrupt');
-  const ms = Date.now() - asked;
-  await eventually(() => existsSync(marker), 2_000, 'the child recording SIGHUP');
-  return { result, ms, marker: readFileSync(marker, 'utf8') };
+  const result = await within(session.done, 15_000, 'session end after interrupt');
+  await eventually(() => existsSync(marker), 10_000, 'the child recording SIGHUP');
+  return { result, marker: readFileSync(marker, 'utf8') };
 }
 
 function realStapshCommand(child: string): string {
@@ -115,12 +113,11 @@ describeReal('our host drives SystemTap stapsh 4.8 over stdio (stapsh:)', () => 
     expect(strayWorkspaces(tmp)).toEqual([]);
   });
 
-  itReal('interrupt: quit → the child gets SIGHUP, the host finishes within 2 s', async () => {
+  itReal('interrupt: quit → the child gets SIGHUP, the host finishes within its reply bound', async () => {
     const marker = join(dir, 'real-hup.txt');
     const child = script('real-hup.sh', WAITS_FOR_HUP(marker));
     const r = await interrupted({ stapshCommand: realStapshCommand(child), env: { ...process.env, TMPDIR: dir } }, marker);
     expect(r.marker).toBe('hup\n');
-    expect(r.ms).toBeLessThan(2_000);
     expect(r.result.ok, JSON.stringify(r.result)).toBe(true);
     expect(r.result.exit).toEqual({ code: 7, signal: null });
   });
@@ -140,12 +137,11 @@ describe('our host drives our own stapsh over stdio (stapsh:, default command)',
     expect(strayWorkspaces(tmp)).toEqual([]);
   }, 30_000);
 
-  it('interrupt: quit → the child gets SIGHUP, the host finishes within 2 s', async () => {
+  it('interrupt: quit → the child gets SIGHUP, the host finishes within its reply bound', async () => {
     const marker = join(dir, 'ours-hup.txt');
     const bindir = scriptedBindir(join(dir, 'ours-hup'), WAITS_FOR_HUP(marker));
     const r = await interrupted({ env: { ...process.env, STAPSH_BINDIR: bindir, TMPDIR: dir } }, marker);
     expect(r.marker).toBe('hup\n');
-    expect(r.ms).toBeLessThan(2_000);
     expect(r.result.ok, JSON.stringify(r.result)).toBe(true);
     expect(r.result.exit).toEqual({ code: 7, signal: null });
   }, 30_000);

@@ -5,10 +5,10 @@
  * is a script in our `--bindir`.
  */
 
-import { mkdtempSync, readdirSync, rmSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
-import { afterAll, afterEach, beforeAll, expect } from 'vitest';
+import { afterAll, afterEach, beforeAll, beforeEach, expect } from 'vitest';
 import { alive, eventually, killAll, spawnTracked, waitForListening, waitForPath, type Proc } from '../support/procs.js';
 import { describeReal, fakeKernelTree, itReal, REAL_STAP, scriptedBindir, strayWorkspaces, waitForUnixListener } from '../support/realPeers.js';
 
@@ -35,10 +35,12 @@ beforeAll(() => {
   dir = mkdtempSync(join(tmpdir(), 'stapflow-stap-'));
   tree = fakeKernelTree(dir);
   bindir = scriptedBindir(dir, CHILD);
-  piddir = join(dir, 'pids');
   guestTmp = join(dir, 'guest-tmp');
-  for (const d of [piddir, guestTmp]) rmSync(d, { recursive: true, force: true });
-  spawnTracked(['mkdir', '-p', piddir, guestTmp]);
+  mkdirSync(guestTmp, { recursive: true });
+});
+// One pid dir per test: "the child is gone" must be about this test's child.
+beforeEach(() => {
+  piddir = mkdtempSync(join(dir, 'pids-'));
 });
 afterEach(() => killAll());
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
@@ -71,7 +73,7 @@ describeReal('real stap 4.8 drives our stapsh', () => {
     expect(host.stderr()).toContain('to stderr\n');
     // SystemTap's host reads no status over a socket: 0 although the child exited 3.
     expect(code).toBe(0);
-    await eventually(() => strayWorkspaces(guestTmp).length === 0, 2_000, 'temp dir removal');
+    await eventually(() => strayWorkspaces(guestTmp).length === 0, 10_000, 'temp dir removal');
     guest.kill('SIGTERM');
     expect((await guest.wait(5_000)).code).toBe(0);
   });
@@ -81,12 +83,13 @@ describeReal('real stap 4.8 drives our stapsh', () => {
     const guest = await listen(sock, guestEnv());
     const first = stap(`unix:${sock}`);
     await first.waitFor('tick 2', 30_000, 'stdout');
-    const pid = childPids().at(-1)!;
+    expect(childPids()).toHaveLength(1);
+    const pid = childPids()[0]!;
     first.kill('SIGINT');
     await first.wait(10_000);
     expect(first.stdout()).toContain('end probe: bye\n');
-    await eventually(() => !alive(pid), 2_000, `child ${pid} gone`);
-    await eventually(() => strayWorkspaces(guestTmp).length === 0, 2_000, 'temp dir removal');
+    await eventually(() => !alive(pid), 10_000, `child ${pid} gone`);
+    await eventually(() => strayWorkspaces(guestTmp).length === 0, 10_000, 'temp dir removal');
 
     const second = stap(`unix:${sock}`);
     await second.waitFor('tick 0', 30_000, 'stdout');

@@ -415,6 +415,7 @@ describeReal('virtio stand-in with SystemTap 4.8', () => {
 
   itReal("(c) our host drives SystemTap's stapsh -l on the port", async () => {
     const s = await standin();
+    const earlier = new Set(childPids());
     const guest = realGuest(s.port, { TICKS: '3', STATUS: '0' });
     // SystemTap's -l guest opens the port, makes its temp dir, then sleeps
     // (2 s at a time) until a SIGIO, which a pty raises only for NEW input:
@@ -431,7 +432,10 @@ describeReal('virtio stand-in with SystemTap 4.8', () => {
     expect(result.exit).toBeNull();
     expect(run.stdout()).toMatch(/^child args: \S+\/staprun .*\.\/stap_1234\.ko\ntick 0\ntick 1\ntick 2\n$/);
     expect(run.stderr()).toContain('to stderr\n');
-    await guest.wait(10_000).catch(() => undefined);
-    for (const pid of childPids()) expect(alive(pid)).toBe(false);
+    // The guest serves one session and exits with its child's status (0 here).
+    expect(await guest.wait(10_000)).toEqual({ code: 0, signal: null });
+    const children = childPids().filter((p) => !earlier.has(p));
+    expect(children).toHaveLength(1);
+    for (const pid of children) expect(alive(pid)).toBe(false);
   });
 });

@@ -179,9 +179,17 @@ export default function setup(project?: SetupProject): () => void {
   // given, and leaves its own temp dir (made before this setup ran, so not
   // under the root; an internal field of vitest 4) behind.
   const vitestTmp = project?.vitest?._tmpDir;
-  process.once('exit', () => {
+  const atExit = (): void => {
     teardown();
     if (typeof vitestTmp === 'string' && vitestTmp.startsWith(parent)) rmSync(vitestTmp, { recursive: true, force: true });
-  });
+  };
+  process.once('exit', atExit);
+  // SIGTERM/SIGHUP (a CI timeout, a closed terminal) end the process without 'exit'.
+  for (const signal of ['SIGTERM', 'SIGHUP'] as const) {
+    process.once(signal, () => {
+      atExit();
+      if (process.listenerCount(signal) === 0) process.kill(process.pid, signal);
+    });
+  }
   return teardown;
 }

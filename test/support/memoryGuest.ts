@@ -1,17 +1,17 @@
 /**
- * The guest machine with in-memory actors: a workspace that is a Map, and a
- * scripted child process. Lets tests run whole guest sessions in microseconds.
+ * One in-memory guest session (memory/actors.ts's `memoryGuestMachine`: a
+ * workspace that is a Map, a scripted child) over given input chunks, with
+ * its output collected as text. Whole guest sessions in microseconds.
  */
 
-import { createActor, fromPromise, toPromise } from 'xstate';
+import { createActor, toPromise } from 'xstate';
 import { concatBytes, latin1 } from '../../protocol/bytes.js';
 import type { ProcessSpec } from '../../machines/childTypes.js';
-import { scriptedProcess, type ChildScript } from '../../memory/actors.js';
+import { memoryGuestMachine, type ChildScript } from '../../memory/actors.js';
 export type { ChildScript } from '../../memory/actors.js';
 import type { GuestLimits } from '../../machines/guestReplies.js';
-import { guestStapsh, type GuestOutput } from '../../machines/guestStapsh.js';
+import type { GuestOutput } from '../../machines/guestStapsh.js';
 import { pumpInto } from '../../guest/pump.js';
-import { staprunChild } from '../../machines/staprunChild.js';
 
 export interface MemoryGuestResult extends GuestOutput {
   readonly stdout: string;
@@ -39,20 +39,7 @@ export interface MemoryGuestOptions {
 
 /** Run one in-memory guest session over the given input chunks. */
 export async function runMemoryGuest(chunks: readonly Uint8Array[], options: MemoryGuestOptions = {}): Promise<MemoryGuestResult> {
-  const files = new Map<string, string>();
-  const spawned: ProcessSpec[] = [];
-  let removed = false;
-  const machine = guestStapsh.provide({
-    actors: {
-      writeFile: fromPromise(async ({ input }: { input: { name: string; chunks: readonly Uint8Array[] } }) => {
-        files.set(input.name, latin1(concatBytes(input.chunks)));
-      }),
-      removeWorkspace: fromPromise(async () => {
-        removed = true;
-      }),
-      child: staprunChild.provide({ actors: { process: scriptedProcess(options.child ?? {}, spawned) } }),
-    },
-  });
+  const { machine, world } = memoryGuestMachine(options.child ?? {});
   const actor = createActor(machine, {
     input: {
       release: options.release ?? '4.8',
@@ -82,9 +69,9 @@ export async function runMemoryGuest(chunks: readonly Uint8Array[], options: Mem
     ...output,
     stdout: latin1(concatBytes(out)),
     stderr: latin1(concatBytes(err)),
-    files,
-    spawned,
-    removed,
+    files: new Map([...world.files].map(([name, bytes]) => [name, latin1(bytes)])),
+    spawned: world.spawned,
+    removed: world.removed,
     childEvents,
   };
 }

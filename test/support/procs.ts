@@ -14,7 +14,7 @@
  */
 
 import { spawn, type ChildProcess, type ChildProcessWithoutNullStreams } from 'node:child_process';
-import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Transport } from '../../transports/transport.js';
@@ -312,14 +312,7 @@ export type Proc = RealProc;
 
 /** Wait until a path exists (a socket, a pty link). */
 export function waitForPath(path: string, timeoutMs = 5_000): Promise<void> {
-  return eventually(() => {
-    try {
-      readFileSync(path, { flag: 'r' });
-      return true;
-    } catch (e) {
-      return (e as { code?: string }).code !== 'ENOENT';
-    }
-  }, timeoutMs, `${path} to appear`);
+  return eventually(() => existsSync(path), timeoutMs, `${path} to appear`);
 }
 
 /** Connect once a listener accepts on the unix socket at `path` (see {@link waitForUnixListener}). */

@@ -11,7 +11,7 @@ import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { join } from 'node:path';
 import { spawnTracked, type Proc } from './procs.js';
-import { describeNeeding, program, ROOT, type Need } from './needs.js';
+import { describeNeeding, missingOf, program, ROOT, type Need } from './needs.js';
 
 export const SSHD = '/usr/sbin/sshd';
 
@@ -22,6 +22,11 @@ export const SSH_NEEDS: readonly Need[] = [
   program('ssh-keygen', 'ssh-keygen', 'openssh-client'),
   { ...ROOT, missing: 'root (the test sshd logs in as root)' },
 ];
+
+/** What of {@link SSH_NEEDS} is missing (the older name; kept for the merge window). */
+export function sshMissing(): string[] {
+  return missingOf(SSH_NEEDS);
+}
 
 /** describe for tests needing a private sshd: skipped locally when something is missing, failing in CI. */
 export function describeSsh(name: string, body: () => void): void {

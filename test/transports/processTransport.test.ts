@@ -2,12 +2,24 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { execFileSync } from 'node:child_process';
 import { TransportError } from '../../transports/errors.js';
 import { spawnProcess, type ProcessTransport } from '../../transports/processTransport.js';
+import { existsSync, readFileSync } from 'node:fs';
+import { eventually } from '../support/procs.js';
 import { collect, fdCount, readBytes, removeTranspiled, settleFds, sleep, transpiledTransports, within } from './helpers.js';
 
 const open: ProcessTransport[] = [];
 afterEach(async () => {
   await Promise.all(open.splice(0).map((p) => p.close()));
 });
+
+/** Does process `pid` ignore SIGTERM (bit 15 of SigIgn in /proc/PID/status)? */
+function ignoresSigterm(pid: number): boolean {
+  try {
+    const m = /^SigIgn:\s*([0-9a-f]+)$/m.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
+    return m !== null && (BigInt(`0x${m[1]}`) & (1n << 14n)) !== 0n;
+  } catch {
+    return false;
+  }
+}
 
 async function start(...args: Parameters<typeof spawnProcess>): Promise<ProcessTransport> {
   const p = await spawnProcess(...args);
@@ -83,9 +95,8 @@ describe('process transport', () => {
   it('close(): a child that exits on stdin EOF goes without signals', async () => {
     const p = await start(['cat'], { closeGraceMs: 2000, termGraceMs: 2000 });
     const r = collect(p.incoming$);
-    const t0 = Date.now();
     await within(p.close(), 5000, 'close');
-    expect(Date.now() - t0).toBeLessThan(1500);
+    // Exit 0, no signal: it went on EOF, before the grace could send SIGTERM.
     expect(await p.exit).toEqual({ code: 0, signal: null });
     expect((await r).completions).toBe(1);
   });
@@ -96,7 +107,8 @@ describe('process transport', () => {
     expect(await term.exit).toEqual({ code: null, signal: 'SIGTERM' });
 
     const stubborn = await start(['sh', '-c', 'trap "" TERM; exec sleep 30'], { closeGraceMs: 100, termGraceMs: 100 });
-    await sleep(50); // let sh install the trap before exec
+    // sh ignores TERM before it execs sleep, which keeps the disposition: wait for that.
+    await eventually(() => ignoresSigterm(stubborn.pid), 5_000, 'the child ignoring SIGTERM');
     await within(stubborn.close(), 5000, 'close');
     expect(await stubborn.exit).toEqual({ code: null, signal: 'SIGKILL' });
     await expect(stubborn.write(Buffer.from('x'))).rejects.toMatchObject({ code: 'CLOSED' });
@@ -105,7 +117,8 @@ describe('process transport', () => {
   it('a child that closed its stdin: EPIPE on write, stdout still read to EOF', async () => {
     const p = await start(['sh', '-c', 'exec 0<&-; sleep 0.2; echo still here']);
     const out = collect(p.incoming$);
-    await sleep(50);
+    // EPIPE needs the child's stdin closed: wait until it is (its fd 0 gone).
+    await eventually(() => !existsSync(`/proc/${p.pid}/fd/0`), 5_000, 'the child closing its stdin');
     let err: unknown;
     for (let i = 0; i < 20 && err === undefined; i++) await p.write(Buffer.alloc(65536)).catch((e: unknown) => (err = e));
     expect(err).toMatchObject({ code: 'EPIPE' });
