@@ -126,6 +126,8 @@ export interface HostContext {
   readonly interrupted: boolean;
   /** The guest answered `run` with OK. */
   readonly started: boolean;
+  /** A `quit` went to a dead session still streaming on the channel (once per session). */
+  readonly staleQuitSent: boolean;
 }
 
 /**
@@ -191,6 +193,23 @@ export const hostSession = setup({
       context.input.nonce !== undefined &&
       helloVerdict(event.text, context.input.nonce) === 'plain',
     holdsCandidate: ({ context }) => context.candidate !== null,
+    /**
+     * A dead session's `quit` before our hello's reply, on a channel that
+     * keeps one running (virtio-serial): that session may have read our
+     * hello as its own input and has just ended, so no guest will answer it.
+     */
+    isStaleQuit: ({ context, event }) => event.type === 'GUEST.LINE' && event.text === 'quit' && context.input.staleChannel === true,
+    /**
+     * A data frame's header before our hello's reply: a dead session is still
+     * streaming (its host vanished without its guest seeing it), and will read
+     * our hello as its own input. A `quit` ends it (a guest still before its
+     * first `stap` ignores the line); its own `quit` then makes us say the hello again.
+     */
+    isStaleFrame: ({ context, event }) =>
+      event.type === 'GUEST.LINE' &&
+      context.input.staleChannel === true &&
+      !context.staleQuitSent &&
+      /^data (stdout|stderr) \d+$/.test(event.text),
     /** A line after a held plain hello that is neither ours nor another plain hello. */
     followsCandidate: ({ context, event }) =>
       event.type === 'GUEST.LINE' && context.candidate !== null && helloVerdict(event.text, context.input.nonce) !== 'ours',
@@ -227,6 +246,7 @@ export const hostSession = setup({
     }),
     markInterrupted: assign({ interrupted: true }),
     markStarted: assign({ started: true }),
+    markStaleQuitSent: assign({ staleQuitSent: true }),
     agreeIfStatus: assign({ statusAgreed: ({ context }) => context.statusAgreed || context.options[0] === STATUS_OPTION }),
     recordStatus: assign({ status: ({ event }) => (event.type === 'GUEST.STATUS' ? event.status : null) }),
     countStale: assign({
@@ -303,6 +323,7 @@ export const hostSession = setup({
     status: null,
     interrupted: false,
     started: false,
+    staleQuitSent: false,
   }),
   output: ({ context }) =>
     context.error === null && context.hello !== null && (context.started || !context.interrupted)
@@ -338,6 +359,10 @@ export const hostSession = setup({
         'GUEST.LINE': [
           { guard: 'isHello', target: 'options', actions: 'recordHello' },
           { guard: 'tooMuchStale', target: 'failed', actions: 'failStale' },
+          // Say the hello again for the guest that comes next (re-entering restarts the reply bound;
+          // the stale budget still bounds how often).
+          { guard: 'isStaleQuit', target: 'handshake', reenter: true, actions: 'countStale' },
+          { guard: 'isStaleFrame', actions: ['countStale', 'sendQuit', 'markStaleQuitSent'] },
           // Stale lines from an earlier session (a virtio port keeps them): skip, bounded.
           { actions: 'countStale' },
         ],

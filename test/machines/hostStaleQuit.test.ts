@@ -1,0 +1,87 @@
+/**
+ * The host's recovery where a real virtio port leaves the guest unable to
+ * tell: a dead session still running in the guest reads our hello as its own
+ * input, then ends with `quit`. That stale `quit` before our hello's reply
+ * makes the host say its hello again, for the guest that comes next, with a
+ * fresh reply bound; stale data frames (that session still streaming) make it
+ * send that session a `quit` first, once; on channels with a fresh peer it is just a skipped line.
+ */
+
+import { describe, expect, it } from 'vitest';
+import { createActor } from 'xstate';
+import { hostSession, type HostInputEvent } from '../../machines/hostSession.js';
+
+function session(staleChannel: boolean, replyTimeoutMs = 60_000, maxStaleBytes?: number) {
+  const actor = createActor(hostSession, {
+    input: {
+      release: '4.8',
+      remote: 'unix:/port.sock',
+      wantData: true,
+      uploads: [{ name: 'stap_1.ko', size: 3 }],
+      runArgs: () => ['./stap_1.ko'],
+      sendFile: async () => undefined,
+      replyTimeoutMs,
+      nonce: 'N1',
+      askStatus: true,
+      staleChannel,
+      ...(maxStaleBytes === undefined ? {} : { maxStaleBytes }),
+    },
+  });
+  const sent: string[] = [];
+  actor.on('send', (e) => sent.push(Buffer.from(e.bytes).toString('latin1')));
+  actor.start();
+  const line = (text: string) => actor.send({ type: 'GUEST.LINE', text } satisfies HostInputEvent);
+  return { actor, sent, line };
+}
+
+describe('host handshake on a stale channel: a dead session ending with quit', () => {
+  it('sends the hello again after a stale quit, then takes the next guest’s answer', () => {
+    const { actor, sent, line } = session(true);
+    expect(sent).toEqual(['stap 4.8 nonce=N1\n']);
+    line('data stdout 7');
+    line('tick 41');
+    // A dead session still streams: it read our hello as input; a quit ends it.
+    expect(sent).toEqual(['stap 4.8 nonce=N1\n', 'quit\n']);
+    line('data stdout 7');
+    line('tick 42');
+    expect(sent).toHaveLength(2); // once
+    line('quit');
+    expect(sent).toEqual(['stap 4.8 nonce=N1\n', 'quit\n', 'stap 4.8 nonce=N1\n']);
+    line('stapsh 4.8 x86_64 6.1.0 nonce=N1');
+    expect(sent.at(-1)).toBe('option data\n');
+    expect(actor.getSnapshot().context.staleBytes).toBe('data stdout 7\ntick 41\ndata stdout 7\ntick 42\nquit\n'.length);
+    actor.stop();
+  });
+
+  it('restarts the reply bound with the new hello', async () => {
+    const { actor, sent, line } = session(true, 300);
+    await new Promise((r) => setTimeout(r, 200));
+    line('quit');
+    await new Promise((r) => setTimeout(r, 200));
+    // 400 ms after the first hello, 200 ms after the second: still waiting.
+    expect(actor.getSnapshot().status).toBe('active');
+    expect(sent).toHaveLength(2);
+    line('stapsh 4.8 x86_64 6.1.0 nonce=N1');
+    expect(actor.getSnapshot().value).toBe('option');
+    actor.stop();
+  });
+
+  it('is bounded by the stale budget', () => {
+    const { actor, sent, line } = session(true, 60_000, 100);
+    for (let i = 0; i < 1000 && actor.getSnapshot().status === 'active'; i++) line('quit');
+    const out = actor.getSnapshot();
+    expect(out.status).toBe('done');
+    expect(out.output).toMatchObject({ ok: false, error: expect.stringContaining("remote 'unix:/port.sock'") });
+    expect(sent).toHaveLength(1 + Math.floor(100 / 5));
+  });
+
+  it('on a fresh channel (a spawned guest, ssh) stale frames and quit are skipped lines, nothing is sent', () => {
+    const { actor, sent, line } = session(false);
+    line('data stdout 3');
+    line('quit');
+    expect(sent).toEqual(['stap 4.8 nonce=N1\n']);
+    line('stapsh 4.8 x86_64 6.1.0 nonce=N1');
+    expect(sent.at(-1)).toBe('option data\n');
+    actor.stop();
+  });
+});
