@@ -1,5 +1,5 @@
 #!/usr/bin/env node
-import { main } from "../dist/standins/virtio.js";
+import { main } from "../dist/cli/virtio-standin/main.js";
 import { launch } from "./launch.js";
 
 launch("virtio-standin", main);
