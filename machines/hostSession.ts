@@ -198,7 +198,8 @@ export const hostSession = setup({
      * keeps one running (virtio-serial): that session may have read our
      * hello as its own input and has just ended, so no guest will answer it.
      */
-    isStaleQuit: ({ context, event }) => event.type === 'GUEST.LINE' && event.text === 'quit' && context.input.staleChannel === true,
+    isStaleQuit: ({ context, event }) =>
+      context.input.staleChannel === true && ((event.type === 'GUEST.LINE' && event.text === 'quit') || event.type === 'GUEST.QUIT'),
     /**
      * A data frame's header before our hello's reply: a dead session is still
      * streaming (its host vanished without its guest seeing it), and will read
@@ -220,7 +221,8 @@ export const hostSession = setup({
     /** The read side broke (a reset, an I/O error): output may be missing, so the run did not complete. */
     readBroke: ({ event }) => event.type === 'GUEST.EOF' && event.error !== undefined && event.writing !== true,
     tooMuchStale: ({ context, event }) =>
-      event.type === 'GUEST.LINE' && context.staleBytes + event.text.length + 1 > (context.input.maxStaleBytes ?? 1024 * 1024),
+      (event.type === 'GUEST.LINE' || event.type === 'GUEST.QUIT') &&
+      context.staleBytes + (event.type === 'GUEST.LINE' ? event.text.length : 4) + 1 > (context.input.maxStaleBytes ?? 1024 * 1024),
     optionsUnsupported: ({ context }) => context.options.length > 0 && !featuresOf(context.hello!.version).options,
     moreOptions: ({ context }) => context.options.length > 0,
     moreUploads: ({ context }) => context.uploadIndex < context.input.uploads.length,
@@ -250,7 +252,8 @@ export const hostSession = setup({
     agreeIfStatus: assign({ statusAgreed: ({ context }) => context.statusAgreed || context.options[0] === STATUS_OPTION }),
     recordStatus: assign({ status: ({ event }) => (event.type === 'GUEST.STATUS' ? event.status : null) }),
     countStale: assign({
-      staleBytes: ({ context, event }) => context.staleBytes + (event.type === 'GUEST.LINE' ? event.text.length + 1 : 0),
+      staleBytes: ({ context, event }) =>
+        context.staleBytes + (event.type === 'GUEST.LINE' ? event.text.length + 1 : event.type === 'GUEST.QUIT' ? 'quit\n'.length : 0),
     }),
     sendOption: emit(({ context }) => ({ type: 'send' as const, bytes: encode.option(context.options[0]!) })),
     shiftOption: assign({ options: ({ context }) => context.options.slice(1) }),
@@ -367,6 +370,11 @@ export const hostSession = setup({
           { actions: 'countStale' },
         ],
         'GUEST.EOF': { target: 'failed', actions: { type: 'fail', params: { what: 'no hello from stapsh' } } },
+        // The decoder knows a `quit` line in any mode: a dead session's, as above.
+        'GUEST.QUIT': [
+          { guard: 'tooMuchStale', target: 'failed', actions: 'failStale' },
+          { guard: 'isStaleQuit', target: 'handshake', reenter: true, actions: 'countStale' },
+        ],
         // Ctrl-C before anything ran: ask the guest to quit now.
         INTERRUPT: { target: 'quitting', actions: ['markInterrupted', 'sendQuit'] },
       },

@@ -53,6 +53,18 @@ describe('host handshake on a stale channel: a dead session ending with quit', (
     actor.stop();
   });
 
+  it('a quit the decoder already knows as quit (GUEST.QUIT) does the same', () => {
+    const { actor, sent } = session(true);
+    actor.send({ type: 'GUEST.LINE', text: 'data stdout 7' });
+    actor.send({ type: 'GUEST.LINE', text: 'tick 3' });
+    actor.send({ type: 'GUEST.STATUS', status: { kind: 'exited', code: 0 } });
+    actor.send({ type: 'GUEST.QUIT' });
+    expect(sent).toEqual(['stap 4.8 nonce=N1\n', 'quit\n', 'stap 4.8 nonce=N1\n']);
+    actor.send({ type: 'GUEST.LINE', text: 'stapsh 4.8 x86_64 6.1.0 nonce=N1' });
+    expect(sent.at(-1)).toBe('option data\n');
+    actor.stop();
+  });
+
   it('restarts the reply bound with the new hello', async () => {
     const { actor, sent, line } = session(true, 300);
     await new Promise((r) => setTimeout(r, 200));
@@ -68,7 +80,10 @@ describe('host handshake on a stale channel: a dead session ending with quit', (
 
   it('is bounded by the stale budget', () => {
     const { actor, sent, line } = session(true, 60_000, 100);
-    for (let i = 0; i < 1000 && actor.getSnapshot().status === 'active'; i++) line('quit');
+    for (let i = 0; i < 1000 && actor.getSnapshot().status === 'active'; i++) {
+      if (i % 2) line('quit');
+      else actor.send({ type: 'GUEST.QUIT' });
+    }
     const out = actor.getSnapshot();
     expect(out.status).toBe('done');
     expect(out.output).toMatchObject({ ok: false, error: expect.stringContaining("remote 'unix:/port.sock'") });

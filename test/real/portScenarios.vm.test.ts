@@ -5,13 +5,14 @@
  * Same list and expected outcomes as on the stand-in.
  */
 
+import { isDeepStrictEqual } from 'node:util';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { PORT_SCENARIOS } from '../support/portScenarios.js';
 import { describeVm, vmTarget, type PortTarget } from '../support/portTargets.js';
 import { cleanupRealPeers, requireRealPeers } from '../support/realPeers.js';
 
 describeVm('virtio scenarios on a real port (QEMU VM)', () => {
-  let target: (PortTarget & { vm: { console(): string } }) | undefined;
+  let target: PortTarget | undefined;
   const started = Date.now();
   beforeAll(async () => {
     target = await vmTarget();
@@ -28,11 +29,14 @@ describeVm('virtio scenarios on a real port (QEMU VM)', () => {
         if (s.needsRealStap) requireRealPeers(ctx);
         const t = target!;
         const t0 = Date.now();
+        let outcome: unknown;
         try {
-          expect(await s.run(t)).toEqual(s.expected);
+          outcome = await s.run(t);
         } catch (e) {
-          throw new Error(`${(e as Error).message}\n--- vm console (tail) ---\n${t.vm.console().slice(-2000)}\n--- stapsh log ---\n${await t.sh('cat /run/stapsh-*.log | tail -20').catch(String)}`);
+          throw new Error(`${(e as Error).message}\n${await t.diagnostics()}`);
         }
+        if (!isDeepStrictEqual(outcome, s.expected)) console.log(`vm: ${s.name}: outcome ${JSON.stringify(outcome)}\n${await t.diagnostics()}`);
+        expect(outcome).toEqual(s.expected);
         console.log(`vm: ${s.name}: ${Date.now() - t0} ms`);
       },
       s.seconds * 1000 * 4,
