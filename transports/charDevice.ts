@@ -9,10 +9,11 @@
  * closed. Before any byte has arrived that only means no host came yet: we
  * wait and read again (reopening a tty). After bytes arrived it means the
  * host that sent them went away: `incoming$` completes (`hostGone`), as EOF
- * does on a socket, and writes fail at once instead of waiting for a host
- * that will never read them, so the session ends, its child is hung up and
- * its temp dir removed. Otherwise the session would hang on its writes and
- * swallow the next host's hello. `eofVisible` stays false: a host that stays
+ * does on a socket, and writes wait at most `lingerMs` for a host instead of
+ * forever, so the session ends, its child is hung up and its temp dir
+ * removed. Otherwise the session would hang on its writes and swallow the
+ * next host's hello. A host that connects within `lingerMs` gets the ended
+ * session's last words (its `quit`): our host then says its hello again. `eofVisible` stays false: a host that stays
  * connected never causes this, and the guest's own restart is invisible to it.
  *
  * How the device is read without blocking the event loop, and the traps:
@@ -59,6 +60,13 @@ export interface CharDeviceOptions {
    * module comment); false listens on forever, a session ending on `quit` or `close()` only.
    */
   readonly hangupEndsSession?: boolean;
+  /**
+   * After the host left, how long writes still wait for a host (default 2 s):
+   * one that connects meanwhile gets the ended session's last words (its
+   * `quit`), which tell it that its own hello may have been read by this
+   * session and must be said again.
+   */
+  readonly lingerMs?: number;
 }
 
 const CHARDEV_CAPS: TransportCapabilities = { eofVisible: false, separateStderr: false, exitStatus: false };
@@ -78,6 +86,8 @@ interface Sink {
   hangup(): void;
   /** read() returned 0 on a polled device (no host connected): true to keep polling. */
   idle(): boolean;
+  /** A write waiting for a host (EAGAIN) should give up now. */
+  writeExpired(): boolean;
   fail(err: TransportError): void;
 }
 
@@ -179,6 +189,7 @@ function pollBackend(fd: number, name: string, pollMs: number, sink: Sink): Back
         wait = 1;
       } catch (err) {
         if (errnoOf(err) !== 'EAGAIN') throw toTransportError(err, name);
+        if (sink.writeExpired()) throw new TransportError('EPIPE', name, 'the host left the port');
         await sleep(wait);
         wait = Math.min(wait * 2, pollMs);
       }
@@ -229,6 +240,7 @@ export class CharDeviceTransport implements Transport {
   /** The host went away after sending bytes: `incoming$` completed, writes fail. */
   hostGone = false;
   #sawData = false;
+  #goneAt = 0;
   #subject = new Subject<Uint8Array>();
   #backend: Backend | null = null;
   #userPaused = false;
@@ -265,7 +277,9 @@ export class CharDeviceTransport implements Transport {
 
   write(bytes: Uint8Array): Promise<void> {
     if (this.#closing !== undefined || this.#writeClosed) return Promise.reject(closedError(this.name, 'write after close'));
-    if (this.hostGone) return Promise.reject(new TransportError('EPIPE', this.name, 'the host left the port'));
+    if (this.hostGone && (this.tty || Date.now() - this.#goneAt >= (this.options.lingerMs ?? 2_000))) {
+      return Promise.reject(new TransportError('EPIPE', this.name, 'the host left the port'));
+    }
     if (this.#backend === null) return Promise.reject(new TransportError('EIO', this.name, 'device hung up; waiting for it to come back'));
     this.#pending++;
     return this.#backend.write(bytes).finally(() => {
@@ -326,9 +340,10 @@ export class CharDeviceTransport implements Transport {
       idle: () => {
         if (!this.#endsOnHangup()) return true;
         this.hangups++;
-        this.#goneHost();
+        this.#goneHost(false);
         return false;
       },
+      writeExpired: () => this.hostGone && Date.now() - this.#goneAt >= (this.options.lingerMs ?? 2_000),
       fail: (err) => {
         this.#backend = null;
         this.#end(err);
@@ -341,9 +356,20 @@ export class CharDeviceTransport implements Transport {
     return this.#sawData && (this.options.hangupEndsSession ?? true) && this.#closing === undefined;
   }
 
-  /** The host that talked to us left: EOF for the session; pending and later writes fail. */
-  #goneHost(): void {
+  /**
+   * The host that talked to us left: EOF for the session. A tty (the
+   * stand-in's hung-up pty) can take no more writes; a virtio port's writes
+   * wait (bounded by `lingerMs`) for a host that may come.
+   */
+  #goneHost(closeBackend: boolean): void {
     this.hostGone = true;
+    this.#goneAt = Date.now();
+    if (!closeBackend) {
+      // Reading stops with the end below; the backend stays for the lingering writes.
+      this.#end();
+      this.#flow();
+      return;
+    }
     const old = this.#backend;
     this.#backend = null;
     void old?.close();
@@ -353,7 +379,7 @@ export class CharDeviceTransport implements Transport {
   #hangup(): void {
     this.hangups++;
     if (this.#endsOnHangup()) {
-      this.#goneHost();
+      this.#goneHost(true);
       return;
     }
     const old = this.#backend;
