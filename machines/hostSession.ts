@@ -63,6 +63,8 @@ export interface HostSessionInput {
    * bytes came first, as our guest may then still be restarting).
    */
   readonly helloSettleMs?: number;
+  /** After a dead session's `quit`, how often the hello is said again until answered (default 2 s). */
+  readonly helloRetryMs?: number;
   /**
    * Writes a file's header and payload to the channel (used by the default
    * `sendFile` actor, so one machine definition serves every session).
@@ -128,6 +130,8 @@ export interface HostContext {
   readonly started: boolean;
   /** A `quit` went to a dead session still streaming on the channel (once per session). */
   readonly staleQuitSent: boolean;
+  /** A dead session's `quit` came: our hello is said again every `helloRetryMs` until answered. */
+  readonly staleQuitSeen: boolean;
 }
 
 /**
@@ -178,6 +182,13 @@ export const hostSession = setup({
     reply: ({ context }) => context.timeoutMs,
     /** A dead session's bytes before the plain hello: our guest may be restarting, so hold it 8× longer. */
     settle: ({ context }) => (context.input.helloSettleMs ?? 250) * (context.staleBytes > 0 ? 8 : 1),
+    /**
+     * After a dead session's quit: that session's guest may still hold the
+     * port while it exits, and a closing port's unread bytes are discarded,
+     * so the hello is said again until the next guest answers (extra answers
+     * come before the OK to the first option and are skipped there).
+     */
+    helloRetry: ({ context }) => context.input.helloRetryMs ?? 2_000,
   },
   guards: {
     /** A hello to take now: ours, or plain where no stale hello can be (or no nonce was sent). */
@@ -193,6 +204,7 @@ export const hostSession = setup({
       context.input.nonce !== undefined &&
       helloVerdict(event.text, context.input.nonce) === 'plain',
     holdsCandidate: ({ context }) => context.candidate !== null,
+    staleQuitSeen: ({ context }) => context.staleQuitSeen,
     /**
      * A dead session's `quit` before our hello's reply, on a channel that
      * keeps one running (virtio-serial): that session may have read our
@@ -249,6 +261,7 @@ export const hostSession = setup({
     markInterrupted: assign({ interrupted: true }),
     markStarted: assign({ started: true }),
     markStaleQuitSent: assign({ staleQuitSent: true }),
+    markStaleQuitSeen: assign({ staleQuitSeen: true }),
     agreeIfStatus: assign({ statusAgreed: ({ context }) => context.statusAgreed || context.options[0] === STATUS_OPTION }),
     recordStatus: assign({ status: ({ event }) => (event.type === 'GUEST.STATUS' ? event.status : null) }),
     countStale: assign({
@@ -327,6 +340,7 @@ export const hostSession = setup({
     interrupted: false,
     started: false,
     staleQuitSent: false,
+    staleQuitSeen: false,
   }),
   output: ({ context }) =>
     context.error === null && context.hello !== null && (context.started || !context.interrupted)
@@ -364,7 +378,7 @@ export const hostSession = setup({
           { guard: 'tooMuchStale', target: 'failed', actions: 'failStale' },
           // Say the hello again for the guest that comes next (re-entering restarts the reply bound;
           // the stale budget still bounds how often).
-          { guard: 'isStaleQuit', target: 'handshake', reenter: true, actions: 'countStale' },
+          { guard: 'isStaleQuit', target: 'handshake', reenter: true, actions: ['countStale', 'markStaleQuitSeen'] },
           { guard: 'isStaleFrame', actions: ['countStale', 'sendQuit', 'markStaleQuitSent'] },
           // Stale lines from an earlier session (a virtio port keeps them): skip, bounded.
           { actions: 'countStale' },
@@ -373,7 +387,7 @@ export const hostSession = setup({
         // The decoder knows a `quit` line in any mode: a dead session's, as above.
         'GUEST.QUIT': [
           { guard: 'tooMuchStale', target: 'failed', actions: 'failStale' },
-          { guard: 'isStaleQuit', target: 'handshake', reenter: true, actions: 'countStale' },
+          { guard: 'isStaleQuit', target: 'handshake', reenter: true, actions: ['countStale', 'markStaleQuitSeen'] },
         ],
         // Ctrl-C before anything ran: ask the guest to quit now.
         INTERRUPT: { target: 'quitting', actions: ['markInterrupted', 'sendQuit'] },
@@ -381,6 +395,7 @@ export const hostSession = setup({
       initial: 'waiting',
       states: {
         waiting: {
+          after: { helloRetry: { guard: 'staleQuitSeen', target: 'waiting', reenter: true, actions: 'sendHello' } },
           on: { 'GUEST.LINE': { guard: 'holdsPlainHello', target: 'settling', actions: 'holdCandidate' } },
         },
         /**

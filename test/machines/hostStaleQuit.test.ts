@@ -11,7 +11,7 @@ import { describe, expect, it } from 'vitest';
 import { createActor } from 'xstate';
 import { hostSession, type HostInputEvent } from '../../machines/hostSession.js';
 
-function session(staleChannel: boolean, replyTimeoutMs = 60_000, maxStaleBytes?: number) {
+function session(staleChannel: boolean, replyTimeoutMs = 60_000, maxStaleBytes?: number, helloRetryMs = 60_000) {
   const actor = createActor(hostSession, {
     input: {
       release: '4.8',
@@ -24,6 +24,7 @@ function session(staleChannel: boolean, replyTimeoutMs = 60_000, maxStaleBytes?:
       nonce: 'N1',
       askStatus: true,
       staleChannel,
+      helloRetryMs,
       ...(maxStaleBytes === undefined ? {} : { maxStaleBytes }),
     },
   });
@@ -62,6 +63,24 @@ describe('host handshake on a stale channel: a dead session ending with quit', (
     expect(sent).toEqual(['stap 4.8 nonce=N1\n', 'quit\n', 'stap 4.8 nonce=N1\n']);
     actor.send({ type: 'GUEST.LINE', text: 'stapsh 4.8 x86_64 6.1.0 nonce=N1' });
     expect(sent.at(-1)).toBe('option data\n');
+    actor.stop();
+  });
+
+  it('after a stale quit the hello is said again every helloRetryMs until answered; extra answers are skipped before the OK', async () => {
+    const { actor, sent, line } = session(true, 60_000, undefined, 50);
+    line('quit');
+    await new Promise((r) => setTimeout(r, 130));
+    const hellos = sent.filter((x) => x === 'stap 4.8 nonce=N1\n').length;
+    expect(hellos).toBeGreaterThanOrEqual(3);
+    line('stapsh 4.8 x86_64 6.1.0 nonce=N1');
+    expect(sent.at(-1)).toBe('option data\n');
+    line('stapsh 4.8 x86_64 6.1.0 nonce=N1');
+    line('stapsh 4.8 x86_64 6.1.0 nonce=N1');
+    line('OK');
+    expect(actor.getSnapshot().value).not.toBe('failed');
+    expect(sent.at(-1)).toBe('option status\n');
+    await new Promise((r) => setTimeout(r, 120));
+    expect(sent.filter((x) => x === 'stap 4.8 nonce=N1\n').length).toBe(hellos); // no more after the answer
     actor.stop();
   });
 
