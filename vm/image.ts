@@ -130,26 +130,30 @@ for m in ${VIRTIO_MODULES.join(' ')}; do
 done
 restart=1
 for w in $(cat /proc/cmdline); do case $w in stapflow.restart=*) restart=\${w#*=} ;; esac; done
-# The udev rule's job: /dev/virtio-ports/NAME for each named port.
-mkdir -p /dev/virtio-ports
+# The udev rule's job (/dev/virtio-ports/NAME) and stapsh@.service's (stapsh -l, restarted when it
+# exits) for every org.systemtap.stapsh.* port, at boot and when one is hot-plugged (stapvirt port-add).
+mkdir -p /dev/virtio-ports /run/stapflow-child
+export TMPDIR=/tmp STAPFLOW_CHILD_PIDDIR=/run/stapflow-child
+scan_ports() {
+  for p in /sys/class/virtio-ports/*; do
+    [ -e "$p/name" ] || continue
+    name=$(cat "$p/name") dev=\${p##*/}
+    [ -n "$name" ] && [ -e "/dev/$dev" ] || continue
+    [ -L "/dev/virtio-ports/$name" ] && continue
+    ln -sf "../$dev" "/dev/virtio-ports/$name"
+    case $name in
+      org.systemtap.stapsh.*)
+        setsid /usr/libexec/stapflow/stapsh-loop "/dev/virtio-ports/$name" "/run/stapsh-$name.pid" "$restart" \\
+          /usr/bin/node /opt/stapflow/bin/stapsh.js --bindir /opt/stapflow/guest-bin >"/run/stapsh-$name.log" 2>&1 </dev/null &
+        ;;
+    esac
+  done
+}
 i=0
 while [ -z "$(ls /sys/class/virtio-ports 2>/dev/null)" ] && [ $i -lt 100 ]; do sleep 0.1; i=$((i+1)); done
-for p in /sys/class/virtio-ports/*; do
-  [ -e "$p/name" ] || continue
-  name=$(cat "$p/name") dev=\${p##*/}
-  i=0
-  while [ ! -e "/dev/$dev" ] && [ $i -lt 50 ]; do sleep 0.1; i=$((i+1)); done
-  [ -n "$name" ] && ln -sf "../$dev" "/dev/virtio-ports/$name"
-done
-# stapsh@.service's job: stapsh -l on every org.systemtap.stapsh.* port, restarted when it exits.
-mkdir -p /run/stapflow-child
-export TMPDIR=/tmp STAPFLOW_CHILD_PIDDIR=/run/stapflow-child
-for l in /dev/virtio-ports/org.systemtap.stapsh.*; do
-  [ -e "$l" ] || continue
-  n=\${l##*/}
-  setsid /usr/libexec/stapflow/stapsh-loop "$l" "/run/stapsh-$n.pid" "$restart" \\
-    /usr/bin/node /opt/stapflow/bin/stapsh.js --bindir /opt/stapflow/guest-bin >"/run/stapsh-$n.log" 2>&1 </dev/null &
-done
+i=0
+while [ $i -lt 50 ]; do scan_ports; [ "$(ls /dev/virtio-ports | wc -l)" -ge "$(ls /sys/class/virtio-ports | wc -l)" ] && break; sleep 0.1; i=$((i+1)); done
+( while :; do sleep 1; scan_ports; done ) </dev/null >/dev/null 2>&1 &
 stty -echo -onlcr 2>/dev/null
 echo "stapflow-vm: ready $(uname -r) $(ls /dev/virtio-ports | tr '\\n' ' ')"
 # The console shell for tests (and for you: \`npm run vm:boot\`).
