@@ -128,8 +128,6 @@ export interface HostContext {
   readonly interrupted: boolean;
   /** The guest answered `run` with OK. */
   readonly started: boolean;
-  /** A `quit` went to a dead session still streaming on the channel (once per session). */
-  readonly staleQuitSent: boolean;
   /** A dead session's `quit` came: our hello is said again every `helloRetryMs` until answered. */
   readonly staleQuitSeen: boolean;
 }
@@ -212,17 +210,6 @@ export const hostSession = setup({
      */
     isStaleQuit: ({ context, event }) =>
       context.input.staleChannel === true && ((event.type === 'GUEST.LINE' && event.text === 'quit') || event.type === 'GUEST.QUIT'),
-    /**
-     * A data frame's header before our hello's reply: a dead session is still
-     * streaming (its host vanished without its guest seeing it), and will read
-     * our hello as its own input. A `quit` ends it (a guest still before its
-     * first `stap` ignores the line); its own `quit` then makes us say the hello again.
-     */
-    isStaleFrame: ({ context, event }) =>
-      event.type === 'GUEST.LINE' &&
-      context.input.staleChannel === true &&
-      !context.staleQuitSent &&
-      /^data (stdout|stderr) \d+$/.test(event.text),
     /** A line after a held plain hello that is neither ours nor another plain hello. */
     followsCandidate: ({ context, event }) =>
       event.type === 'GUEST.LINE' && context.candidate !== null && helloVerdict(event.text, context.input.nonce) !== 'ours',
@@ -260,7 +247,6 @@ export const hostSession = setup({
     }),
     markInterrupted: assign({ interrupted: true }),
     markStarted: assign({ started: true }),
-    markStaleQuitSent: assign({ staleQuitSent: true }),
     markStaleQuitSeen: assign({ staleQuitSeen: true }),
     agreeIfStatus: assign({ statusAgreed: ({ context }) => context.statusAgreed || context.options[0] === STATUS_OPTION }),
     recordStatus: assign({ status: ({ event }) => (event.type === 'GUEST.STATUS' ? event.status : null) }),
@@ -339,7 +325,6 @@ export const hostSession = setup({
     status: null,
     interrupted: false,
     started: false,
-    staleQuitSent: false,
     staleQuitSeen: false,
   }),
   output: ({ context }) =>
@@ -379,7 +364,6 @@ export const hostSession = setup({
           // Say the hello again for the guest that comes next (re-entering restarts the reply bound;
           // the stale budget still bounds how often).
           { guard: 'isStaleQuit', target: 'handshake', reenter: true, actions: ['countStale', 'markStaleQuitSeen'] },
-          { guard: 'isStaleFrame', actions: ['countStale', 'sendQuit', 'markStaleQuitSent'] },
           // Stale lines from an earlier session (a virtio port keeps them): skip, bounded.
           { actions: 'countStale' },
         ],
