@@ -118,7 +118,7 @@ export function splitCommandWords(line: string): string[] {
 }
 
 /** The package root: the directory holding `bin/stapsh.js`, from dist/host/ or host/. */
-function packageRoot(): string {
+export function packageRoot(): string {
   const here = import.meta.dirname;
   for (const up of ['../..', '..']) {
     const root = resolve(here, up);

@@ -63,6 +63,8 @@ export interface HostSessionInput {
    * bytes came first, as our guest may then still be restarting).
    */
   readonly helloSettleMs?: number;
+  /** After a dead session's `quit`, how often the hello is said again until answered (default 2 s). */
+  readonly helloRetryMs?: number;
   /**
    * Writes a file's header and payload to the channel (used by the default
    * `sendFile` actor, so one machine definition serves every session).
@@ -139,6 +141,8 @@ export interface HostContext {
   readonly interrupted: boolean;
   /** The guest answered `run` with OK. */
   readonly started: boolean;
+  /** A dead session's `quit` came: our hello is said again every `helloRetryMs` until answered. */
+  readonly staleQuitSeen: boolean;
 }
 
 /**
@@ -194,7 +198,9 @@ function candidateBytes(hello: GuestHello): number {
 }
 
 /** The line of a reply event (0 for others): what it adds to the stale bytes before a hello. */
-const lineBytes = (event: HostInputEvent) => (event.type.startsWith('REPLY.') ? (event as ReplyLineEvent).text.length + 1 : 0);
+/** Bytes of a line the machine skips (a `quit` the decoder reported as such counts as its line). */
+const lineBytes = (event: HostInputEvent) =>
+  event.type.startsWith('REPLY.') ? (event as ReplyLineEvent).text.length + 1 : event.type === 'GUEST.QUIT' ? 'quit\n'.length : 0;
 
 /** Sends a file through the input's `sendFile` (an embedder may provide this actor instead). */
 const sendFileFromInput = fromPromise<void, { spec: UploadSpec; send?: (spec: UploadSpec) => Promise<void> }>(async ({ input }) => {
@@ -215,6 +221,13 @@ export const hostSession = setup({
     reply: ({ context }) => context.timeoutMs,
     /** A dead session's bytes before the plain hello: our guest may be restarting, so hold it 8× longer. */
     settle: ({ context }) => (context.input.helloSettleMs ?? 250) * (context.staleBytes > 0 ? 8 : 1),
+    /**
+     * After a dead session's quit: that session's guest may still hold the
+     * port while it exits, and a closing port's unread bytes are discarded,
+     * so the hello is said again until the next guest answers (extra answers
+     * come before the OK to the first option and are skipped there).
+     */
+    helloRetry: ({ context }) => context.input.helloRetryMs ?? 2_000,
   },
   guards: {
     /** A hello to take now: ours, or plain where no stale hello can be (or no nonce was sent). */
@@ -227,6 +240,14 @@ export const hostSession = setup({
     holdsPlainHello: ({ context, event }) =>
       context.input.staleChannel === true && context.input.nonce !== undefined && helloVerdict(event, context.input.nonce) === 'plain',
     holdsCandidate: ({ context }) => context.candidate !== null,
+    staleQuitSeen: ({ context }) => context.staleQuitSeen,
+    /**
+     * A dead session's `quit` before our hello's reply, on a channel that
+     * keeps one running (virtio-serial): that session may have read our
+     * hello as its own input and has just ended, so no guest will answer it.
+     */
+    isStaleQuit: ({ context, event }) =>
+      context.input.staleChannel === true && ((event.type === 'REPLY.OTHER' && event.text === 'quit') || event.type === 'GUEST.QUIT'),
     isInterrupted: ({ context }) => context.interrupted,
     isStatusOption: ({ context }) => context.options[0] === STATUS_OPTION,
     /** The read side broke (a reset, an I/O error): output may be missing, so the run did not complete. */
@@ -261,6 +282,7 @@ export const hostSession = setup({
     markInterrupted: assign({ interrupted: true }),
     markStarted: assign({ started: true }),
     agreeStatus: assign({ statusAgreed: true }),
+    markStaleQuitSeen: assign({ staleQuitSeen: true }),
     recordStatus: assign({
       status: ({ event }) => {
         assertEvent(event, 'GUEST.STATUS');
@@ -339,6 +361,7 @@ export const hostSession = setup({
     status: null,
     interrupted: false,
     started: false,
+    staleQuitSeen: false,
   }),
   output: ({ context }) =>
     context.error === null && context.hello !== null && (context.started || !context.interrupted)
@@ -378,16 +401,25 @@ export const hostSession = setup({
         ],
         'REPLY.*': [
           { guard: 'tooMuchStale', target: 'failed', actions: 'failStale' },
+          // Say the hello again for the guest that comes next (re-entering restarts the reply bound;
+          // the stale budget still bounds how often).
+          { guard: 'isStaleQuit', target: 'handshake', reenter: true, actions: ['countStale', 'markStaleQuitSeen'] },
           // Stale lines from an earlier session (a virtio port keeps them): skip, bounded.
           { actions: 'countStale' },
         ],
         'GUEST.EOF': { target: 'failed', actions: { type: 'fail', params: { what: 'no hello from stapsh' } } },
+        // The decoder knows a `quit` line in any mode: a dead session's, as above.
+        'GUEST.QUIT': [
+          { guard: 'tooMuchStale', target: 'failed', actions: 'failStale' },
+          { guard: 'isStaleQuit', target: 'handshake', reenter: true, actions: ['countStale', 'markStaleQuitSeen'] },
+        ],
         // Ctrl-C before anything ran: ask the guest to quit now.
         INTERRUPT: { target: 'quitting', actions: ['markInterrupted', 'sendQuit'] },
       },
       initial: 'waiting',
       states: {
         waiting: {
+          after: { helloRetry: { guard: 'staleQuitSeen', target: 'waiting', reenter: true, actions: 'sendHello' } },
           on: { 'REPLY.HELLO': { guard: 'holdsPlainHello', target: 'settling', actions: 'holdCandidate' } },
         },
         /**

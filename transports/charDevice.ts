@@ -1,9 +1,20 @@
 /**
  * A character device opened read-write in listening mode, as a guest opens
- * its virtio-serial port (`/dev/virtio-ports/org.systemtap.stapsh.0`). The
- * far end's coming and going is not visible: `incoming$` never completes by
- * itself (`eofVisible: false`); a hangup (EOF, EIO) makes us wait and read
- * again (reopening a tty), so a session ends on `quit` or on `close()`.
+ * its virtio-serial port (`/dev/virtio-ports/org.systemtap.stapsh.0`).
+ *
+ * A hangup is the host's absence: on a real virtio port (kernel
+ * `drivers/char/virtio_console.c`) `read()` returns 0 and `write()` fails
+ * with EAGAIN while no host has the port open (QEMU's socket chardev has no
+ * client); on a pty (the stand-in) reads fail with EIO once the master is
+ * closed. Before any byte has arrived that only means no host came yet: we
+ * wait and read again (reopening a tty). After bytes arrived it means the
+ * host that sent them went away: `incoming$` completes (`hostGone`), as EOF
+ * does on a socket, and writes wait at most `lingerMs` for a host instead of
+ * forever, so the session ends, its child is hung up and its temp dir
+ * removed. Otherwise the session would hang on its writes and swallow the
+ * next host's hello. A host that connects within `lingerMs` gets the ended
+ * session's last words (its `quit`): our host then says its hello again. `eofVisible` stays false: a host that stays
+ * connected never causes this, and the guest's own restart is invisible to it.
  *
  * How the device is read without blocking the event loop, and the traps:
  * - `fs.createReadStream` on a tty does blocking `read()`s on the libuv
@@ -44,6 +55,18 @@ export interface CharDeviceOptions {
   readonly pollMs?: number;
   /** For a tty: how long to wait before reopening it after a hangup (default 100 ms, doubling to 1 s). */
   readonly reopenDelayMs?: number;
+  /**
+   * A hangup after bytes arrived ends `incoming$` (default true: see the
+   * module comment); false listens on forever, a session ending on `quit` or `close()` only.
+   */
+  readonly hangupEndsSession?: boolean;
+  /**
+   * After the host left, how long writes still wait for a host (default 2 s):
+   * one that connects meanwhile gets the ended session's last words (its
+   * `quit`), which tell it that its own hello may have been read by this
+   * session and must be said again.
+   */
+  readonly lingerMs?: number;
 }
 
 const CHARDEV_CAPS: TransportCapabilities = { eofVisible: false, separateStderr: false, exitStatus: false };
@@ -61,6 +84,10 @@ interface Sink {
   data(chunk: Uint8Array): void;
   /** EOF or EIO: the far end went away (for now). */
   hangup(): void;
+  /** read() returned 0 on a polled device (no host connected): true to keep polling. */
+  idle(): boolean;
+  /** A write waiting for a host (EAGAIN) should give up now. */
+  writeExpired(): boolean;
   fail(err: TransportError): void;
 }
 
@@ -141,8 +168,8 @@ function pollBackend(fd: number, name: string, pollMs: number, sink: Sink): Back
         return;
       }
       if (n === 0) {
-        // EOF on a virtio port means "host not connected": listen on.
-        schedule(pollMs);
+        // 0 on a virtio port means "no host connected": before a session, listen on.
+        if (sink.idle()) schedule(pollMs);
         return;
       }
       idle = 1;
@@ -162,6 +189,7 @@ function pollBackend(fd: number, name: string, pollMs: number, sink: Sink): Back
         wait = 1;
       } catch (err) {
         if (errnoOf(err) !== 'EAGAIN') throw toTransportError(err, name);
+        if (sink.writeExpired()) throw new TransportError('EPIPE', name, 'the host left the port');
         await sleep(wait);
         wait = Math.min(wait * 2, pollMs);
       }
@@ -209,6 +237,10 @@ export class CharDeviceTransport implements Transport {
   readonly incoming$: Observable<Uint8Array>;
   /** How many times the far end hung up (EOF/EIO) while we listened. */
   hangups = 0;
+  /** The host went away after sending bytes: `incoming$` completed, writes fail. */
+  hostGone = false;
+  #sawData = false;
+  #goneAt = 0;
   #subject = new Subject<Uint8Array>();
   #backend: Backend | null = null;
   #userPaused = false;
@@ -245,6 +277,9 @@ export class CharDeviceTransport implements Transport {
 
   write(bytes: Uint8Array): Promise<void> {
     if (this.#closing !== undefined || this.#writeClosed) return Promise.reject(closedError(this.name, 'write after close'));
+    if (this.hostGone && (this.tty || Date.now() - this.#goneAt >= (this.options.lingerMs ?? 2_000))) {
+      return Promise.reject(new TransportError('EPIPE', this.name, 'the host left the port'));
+    }
     if (this.#backend === null) return Promise.reject(new TransportError('EIO', this.name, 'device hung up; waiting for it to come back'));
     this.#pending++;
     return this.#backend.write(bytes).finally(() => {
@@ -297,8 +332,18 @@ export class CharDeviceTransport implements Transport {
 
   #attach(fd: number): Backend {
     const sink: Sink = {
-      data: (chunk) => this.#subject.next(chunk),
+      data: (chunk) => {
+        this.#sawData = true;
+        this.#subject.next(chunk);
+      },
       hangup: () => this.#hangup(),
+      idle: () => {
+        if (!this.#endsOnHangup()) return true;
+        this.hangups++;
+        this.#goneHost(false);
+        return false;
+      },
+      writeExpired: () => this.hostGone && Date.now() - this.#goneAt >= (this.options.lingerMs ?? 2_000),
       fail: (err) => {
         this.#backend = null;
         this.#end(err);
@@ -307,8 +352,36 @@ export class CharDeviceTransport implements Transport {
     return this.tty ? ttyBackend(fd, this.name, sink) : pollBackend(fd, this.name, this.options.pollMs ?? 20, sink);
   }
 
+  #endsOnHangup(): boolean {
+    return this.#sawData && (this.options.hangupEndsSession ?? true) && this.#closing === undefined;
+  }
+
+  /**
+   * The host that talked to us left: EOF for the session. A tty (the
+   * stand-in's hung-up pty) can take no more writes; a virtio port's writes
+   * wait (bounded by `lingerMs`) for a host that may come.
+   */
+  #goneHost(closeBackend: boolean): void {
+    this.hostGone = true;
+    this.#goneAt = Date.now();
+    if (!closeBackend) {
+      // Reading stops with the end below; the backend stays for the lingering writes.
+      this.#end();
+      this.#flow();
+      return;
+    }
+    const old = this.#backend;
+    this.#backend = null;
+    void old?.close();
+    this.#end();
+  }
+
   #hangup(): void {
     this.hangups++;
+    if (this.#endsOnHangup()) {
+      this.#goneHost(true);
+      return;
+    }
     const old = this.#backend;
     this.#backend = null;
     void old?.close();

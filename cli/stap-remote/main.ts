@@ -14,14 +14,14 @@
 
 import { readFileSync } from 'node:fs';
 import { constants } from 'node:os';
-import { basename } from 'node:path';
+import { basename, join } from 'node:path';
 import type { Readable, Writable } from 'node:stream';
 import { InvalidArgumentError } from 'commander';
 import { cliProgram, parseCliSync, usageError } from '../common/cli.js';
 import { BROKEN_PIPE_STATUS, nextDrain } from '../common/launch.js';
 import { cannot } from '../common/words.js';
 import { parseRemote, type RemoteSpec } from '../../protocol/remoteUri.js';
-import { connectRemote } from '../../host/connect.js';
+import { connectRemote, packageRoot } from '../../host/connect.js';
 import { runOnRemotes } from '../../host/runner.js';
 import { createTrace, traceSink } from '../../trace/recorder.js';
 import { renderText } from '../../trace/render.js';
@@ -35,6 +35,7 @@ interface CliOptions {
   remotePrefix: boolean;
   verbose: number;
   stapsh?: string;
+  stapvirt?: string;
   sshConfig?: string;
   timeout: number;
   trace?: string;
@@ -84,6 +85,7 @@ export async function main(argv: readonly string[]): Promise<number> {
     .option('--remote-prefix', 'prefix each stdout line with the remote index, "N: "', false)
     .option('-v, --verbose', 'more output; each extra -v asks the guest for option verbose', (_: string, n: number) => n + 1, 0)
     .option('--stapsh <CMD>', "the guest for stapsh: remotes, split like shell words (default: stapflow's own stapsh)")
+    .option('--stapvirt <PATH>', "the stapvirt for libvirt: remotes (default: stapflow's own, PACKAGE/bin/stapvirt.js)")
     .option('--ssh-config <FILE>', 'ssh configuration for ssh remotes: passed as -F FILE to ssh (and scp in legacy mode)')
     .option('--timeout <S>', 'bound on every wait for a guest reply, in seconds', seconds, 30)
     .option('--trace <FILE>', 'record every frame and state change as a JSONL trace (docs/trace-format.md; 64 MiB cap, rotated)')
@@ -162,7 +164,12 @@ export async function main(argv: readonly string[]): Promise<number> {
     replyTimeoutMs: o.timeout * 1000,
     extensions: o.extensions,
     connect: (uri, index) =>
-      connectRemote(specs[index]!, uri, { ...(o.stapsh ? { stapshCommand: o.stapsh } : {}), verbose: Math.max(0, o.verbose - 1), extraSshArgs }),
+      connectRemote(specs[index]!, uri, {
+        ...(o.stapsh ? { stapshCommand: o.stapsh } : {}),
+        stapvirtCommand: o.stapvirt ?? join(packageRoot(), 'bin', 'stapvirt.js'),
+        verbose: Math.max(0, o.verbose - 1),
+        extraSshArgs,
+      }),
     // As stap: an ssh remote without stapsh (exit 127, no hello) runs in legacy mode (scp + ssh -t staprun).
     fallback: (uri, index, failed) => {
       const spec = specs[index]!;
