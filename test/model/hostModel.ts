@@ -14,6 +14,8 @@ import { describeEmitted, internalEvents, manualClock, settle, type ModelPath, t
 
 
 export const REPLY_MS = 30_000;
+/** Distinct from the settle delays (250 ms, 2 s), so a replay knows which timer to fire. */
+export const HELLO_RETRY_MS = 3_000;
 export const NONCE = 'N1';
 
 const base = {
@@ -24,6 +26,7 @@ const base = {
   replyTimeoutMs: REPLY_MS,
   maxStaleBytes: 64,
   helloSettleMs: 250,
+  helloRetryMs: HELLO_RETRY_MS,
 } as const;
 
 /** Two hosts: stapflow's on a stale channel (nonce, option data/verbose/status), and SystemTap's plain one over stdio. */
@@ -40,7 +43,11 @@ export const HOST_EVENTS = {
   helloForeign: line('stapsh 4.8 x86_64 6.1.0 nonce=OLD'),
   helloOld: line('stapsh 1.7 x86_64 6.1.0'),
   stale: line('junk'),
+  // A dead session's quit before our hello's reply, as a line and as the decoder's quit.
+  staleQuit: line('quit'),
   staleHuge: line('x'.repeat(80)),
+  // 60 bytes: under the model's 64-byte budget alone, over it with a quit after it.
+  staleNearCap: line('y'.repeat(59)),
   ok: line('OK'),
   error: line('ERROR: Invalid option'),
   data: { type: 'GUEST.DATA', stream: 'stdout', bytes: new TextEncoder().encode('hi\n') },
@@ -62,7 +69,7 @@ export function hostSpec(input: HostSessionInput): ModelSpec<null> {
     events: (s) => {
       const internal = internalEvents(s);
       if (s.matches('handshake'))
-        return [E.helloPlain, E.helloOurs, E.helloForeign, E.helloOld, E.stale, E.staleHuge, E.eof, E.decodeError, E.interrupt, ...internal];
+        return [E.helloPlain, E.helloOurs, E.helloForeign, E.helloOld, E.stale, E.staleHuge, E.staleNearCap, E.staleQuit, E.quit, E.eof, E.decodeError, E.interrupt, ...internal];
       if (s.matches('option') || s.matches('upload') || s.matches('starting')) return [E.ok, E.error, E.eof, E.decodeError, E.interrupt, ...internal];
       if (s.matches('streaming')) return [E.data, E.status, E.quit, E.eof, E.eofReadError, E.eofWriteError, E.interrupt, E.decodeError];
       if (s.matches('quitting')) return [E.data, E.status, E.quit, E.eof, E.eofReadError, E.decodeError, E.interrupt, ...internal];
@@ -74,6 +81,8 @@ export function hostSpec(input: HostSessionInput): ModelSpec<null> {
         hello: c.hello?.version ?? null,
         candidate: c.candidate?.version ?? null,
         stale: c.staleBytes > 0,
+        staleNearCap: c.staleBytes >= 60,
+        staleQuit: c.staleQuitSeen,
         options: c.options.join(','),
         uploadIndex: c.uploadIndex,
         error: c.error !== null,
@@ -117,8 +126,10 @@ export async function replayHostPath(path: ModelPath<null>, input: HostSessionIn
       let error: string | undefined;
       if (e.type.startsWith('xstate.after.reply.')) {
         if (!clock.fire((ms) => ms === REPLY_MS)) error = `no reply timer pending (${clock.pending().join(',')})`;
+      } else if (e.type.startsWith('xstate.after.helloRetry.')) {
+        if (!clock.fire((ms) => ms === HELLO_RETRY_MS)) error = `no hello retry timer pending (${clock.pending().join(',')})`;
       } else if (e.type.startsWith('xstate.after.settle.')) {
-        if (!clock.fire((ms) => ms !== REPLY_MS)) error = `no settle timer pending (${clock.pending().join(',')})`;
+        if (!clock.fire((ms) => ms !== REPLY_MS && ms !== HELLO_RETRY_MS)) error = `no settle timer pending (${clock.pending().join(',')})`;
       } else if (e.type.startsWith('xstate.error.actor.')) {
         if (sender === null) error = 'no file being sent';
         else (sender as { reject(e: unknown): void }).reject(new Error('EPIPE'));
