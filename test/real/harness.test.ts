@@ -114,10 +114,10 @@ describeReal('real-peer harness: real stap 4.8 → socat → real stapsh 4.8 →
 // The guard itself (test/support/needs.ts), without needing the peers: a
 // fixture suite with one test behind each guard of the suite, run by a nested
 // vitest with what each needs pretended missing.
-const GUARDED = 5;
+const GUARDED = 7;
 describe('the guard of tests that need something from the machine', () => {
   const root = resolve(import.meta.dirname, '../..');
-  const runFixture = (ci: string | undefined, pretend = 'socat,chromium,sshd,systemd-analyze') => {
+  const runFixture = (ci: string | undefined, pretend = 'socat,chromium,sshd,systemd-analyze,vm,libvirt') => {
     const env: NodeJS.ProcessEnv = { ...process.env, STAPFLOW_PRETEND_MISSING: pretend };
     delete env.CI;
     if (ci !== undefined) env.CI = ci;
@@ -150,6 +150,8 @@ describe('the guard of tests that need something from the machine', () => {
     expect(messages).toContain('browser tests cannot run in CI (CI=true), missing: chromium (pretended by STAPFLOW_PRETEND_MISSING)');
     expect(messages).toContain('ssh tests cannot run in CI (CI=true), missing: sshd (pretended by STAPFLOW_PRETEND_MISSING)');
     expect(messages).toContain('the unit check cannot run in CI (CI=true), missing: systemd-analyze (pretended by STAPFLOW_PRETEND_MISSING)');
+    expect(messages).toContain('VM tests cannot run in CI (CI=true), missing: vm (pretended by STAPFLOW_PRETEND_MISSING)');
+    expect(messages).toContain('libvirt tests cannot run in CI (CI=true), missing: libvirt (pretended by STAPFLOW_PRETEND_MISSING)');
   });
 
   it('runs every guarded test when nothing is missing, CI or not', () => {

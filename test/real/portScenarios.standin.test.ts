@@ -4,14 +4,13 @@
  * expected outcomes.
  */
 
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, expect, it } from 'vitest';
 import { PORT_SCENARIOS } from '../support/portScenarios.js';
 import { standinTarget, type PortTarget } from '../support/portTargets.js';
-import { cleanupRealPeers, inCi, realPeers, requireRealPeers } from '../support/realPeers.js';
+import { describeNeeding } from '../support/needs.js';
+import { cleanupRealPeers, NEED_SOCAT, requireRealPeers } from '../support/realPeers.js';
 
-const here = realPeers().socat || inCi() ? describe : describe.skip;
-
-here('virtio scenarios on the stand-in', () => {
+describeNeeding([NEED_SOCAT], 'virtio stand-in tests', 'virtio scenarios on the stand-in', () => {
   let target: PortTarget;
   beforeAll(async () => {
     target = await standinTarget();

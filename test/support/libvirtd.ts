@@ -10,10 +10,10 @@ import { spawnSync } from 'node:child_process';
 import { chmodSync, existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { connect } from 'node:net';
 import { join } from 'node:path';
-import { describe, it } from 'vitest';
 import { buildVmImage } from '../../vm/image.js';
 import { missingVm } from './portTargets.js';
-import { inCi, trackedTempDir } from './realPeers.js';
+import { describeNeeding, type Need } from './needs.js';
+import { trackedTempDir } from './realPeers.js';
 
 export const LIBVIRT_SOCKET = '/run/libvirt/libvirt-sock';
 export const LIBVIRT_URI = 'qemu:///system';
@@ -27,16 +27,17 @@ export function missingLibvirt(): string[] {
   return missing;
 }
 
+/** What the libvirt tests need, as one need of the one guard (test/support/needs.ts). */
+export const NEED_LIBVIRT: Need = {
+  name: 'libvirt',
+  get missing() {
+    return missingLibvirt().join(', ');
+  },
+  present: () => missingLibvirt().length === 0,
+};
+
 export function describeLibvirt(name: string, body: () => void): void {
-  const missing = missingLibvirt();
-  if (missing.length === 0) describe(name, body);
-  else if (inCi()) {
-    describe(name, () => {
-      it('has libvirt installed (required in CI)', () => {
-        throw new Error(`libvirt tests cannot run in CI (CI=${process.env.CI ?? ''}), missing: ${missing.join(', ')}`);
-      });
-    });
-  } else describe.skip(`${name} (skipped: missing ${missing.join(', ')})`, body);
+  describeNeeding([NEED_LIBVIRT], 'libvirt tests', name, body);
 }
 
 function answers(path: string): Promise<boolean> {

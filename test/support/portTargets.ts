@@ -15,11 +15,11 @@
 import { spawnSync } from 'node:child_process';
 import { chmodSync, copyFileSync, mkdirSync } from 'node:fs';
 import { join, resolve } from 'node:path';
-import { describe, it } from 'vitest';
 import { buildVmImage, missingForVm } from '../../vm/image.js';
 import { bootVm, type Vm } from '../../vm/qemu.js';
 import { startVirtioStandin, type VirtioStandin } from '../../standins/virtio.js';
-import { inCi, realPeers, spawnGroup, trackedTempDir, type RealProc } from './realPeers.js';
+import { describeNeeding, type Need } from './needs.js';
+import { realPeers, spawnGroup, trackedTempDir, type RealProc } from './realPeers.js';
 
 const ROOT = resolve(import.meta.dirname, '../..');
 const GUEST_SCRIPTS = join(ROOT, 'vm', 'guest');
@@ -113,14 +113,15 @@ export function missingVm(): string[] {
  * A describe block for tests that boot the VM: skipped with a notice when
  * its packages are missing, a failing test naming them when CI is set.
  */
+/** What the VM tests need, as one need of the one guard (test/support/needs.ts). */
+export const NEED_VM: Need = {
+  name: 'vm',
+  get missing() {
+    return missingVm().join(', ');
+  },
+  present: () => missingVm().length === 0,
+};
+
 export function describeVm(name: string, body: () => void): void {
-  const missing = missingVm();
-  if (missing.length === 0) describe(name, body);
-  else if (inCi()) {
-    describe(name, () => {
-      it('has the VM packages installed (required in CI)', () => {
-        throw new Error(`VM tests cannot run in CI (CI=${process.env.CI ?? ''}), missing: ${missing.join(', ')}`);
-      });
-    });
-  } else describe.skip(`${name} (skipped: missing ${missing.join(', ')})`, body);
+  describeNeeding([NEED_VM], 'VM tests', name, body);
 }

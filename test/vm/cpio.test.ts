@@ -4,16 +4,15 @@
  */
 
 import { spawnSync } from 'node:child_process';
-import { existsSync, lstatSync, mkdtempSync, readFileSync, readlinkSync, rmSync, statSync } from 'node:fs';
+import { lstatSync, mkdtempSync, readFileSync, readlinkSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fc, test } from '@fast-check/vitest';
 import { describe, expect, it } from 'vitest';
 import { newcArchive, type CpioEntry } from '../../vm/cpio.js';
-import { inCi } from '../support/realPeers.js';
+import { describeNeeding, program } from '../support/needs.js';
 
-const busybox = existsSync('/bin/busybox');
-const withBusybox = busybox || inCi() ? describe : describe.skip;
+const NEED_BUSYBOX = program('busybox', '/bin/busybox', 'busybox-static');
 
 function extract(archive: Uint8Array): string {
   const dir = mkdtempSync(join(tmpdir(), 'stapflow-cpio-'));
@@ -36,7 +35,7 @@ describe('newc archive (pure)', () => {
   });
 });
 
-withBusybox('newc archive read back by busybox cpio', () => {
+describeNeeding([NEED_BUSYBOX], 'cpio tests', 'newc archive read back by busybox cpio', () => {
   it('dirs, files with modes, symlinks', () => {
     const entries: CpioEntry[] = [
       { kind: 'dir', path: 'bin' },
