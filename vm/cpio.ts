@@ -5,6 +5,8 @@
  * uid/gid, mtime or inode numbers leak in) and no extra tool is needed.
  */
 
+import { concatBytes } from '../protocol/bytes.js';
+
 export type CpioEntry =
   | { readonly kind: 'dir'; readonly path: string; readonly mode?: number }
   | { readonly kind: 'file'; readonly path: string; readonly data: Uint8Array; readonly mode?: number }
@@ -68,11 +70,5 @@ export function newcArchive(entries: readonly CpioEntry[]): Uint8Array {
     }
   }
   record('TRAILER!!!', 0, new Uint8Array(0));
-  const out = new Uint8Array(size);
-  let at = 0;
-  for (const p of parts) {
-    out.set(p, at);
-    at += p.length;
-  }
-  return out;
+  return concatBytes(parts);
 }
