@@ -240,6 +240,8 @@ export const hostSession = setup({
     holdsPlainHello: ({ context, event }) =>
       context.input.staleChannel === true && context.input.nonce !== undefined && helloVerdict(event, context.input.nonce) === 'plain',
     holdsCandidate: ({ context }) => context.candidate !== null,
+    /** `option status` only where it can work: asked for, data mode (the line comes before `quit`), a guest with `option`. */
+    canAskStatus: ({ context }) => context.input.askStatus === true && context.input.wantData && featuresOf(context.hello!.version).options,
     staleQuitSeen: ({ context }) => context.staleQuitSeen,
     /**
      * A dead session's `quit` before our hello's reply, on a channel that
@@ -263,9 +265,7 @@ export const hostSession = setup({
       // From the hello itself, or (a settle or reply timer) the held one.
       const hello = event.type === 'REPLY.HELLO' ? event.hello : context.candidate!;
       const nonceEchoed = helloVerdict(event, context.input.nonce) === 'ours';
-      // `option status` only where it can work: data mode (the line comes before `quit`) and a guest with `option`.
-      const askStatus = context.input.askStatus === true && context.input.wantData && featuresOf(hello.version).options;
-      enqueue.assign({ hello, nonceEchoed, candidate: null, options: askStatus ? [...context.options, STATUS_OPTION] : context.options });
+      enqueue.assign({ hello, nonceEchoed, candidate: null });
       enqueue.emit({ type: 'hello', hello });
     }),
     holdCandidate: assign({
@@ -282,6 +282,7 @@ export const hostSession = setup({
     markInterrupted: assign({ interrupted: true }),
     markStarted: assign({ started: true }),
     agreeStatus: assign({ statusAgreed: true }),
+    addStatusOption: assign({ options: ({ context }) => [...context.options, STATUS_OPTION] }),
     markStaleQuitSeen: assign({ staleQuitSeen: true }),
     recordStatus: assign({
       status: ({ event }) => {
@@ -389,13 +390,13 @@ export const hostSession = setup({
       after: {
         reply: [
           // The reply bound ends a held plain hello's wait too: take it.
-          { guard: 'holdsCandidate', target: 'options', actions: 'recordHello' },
+          { guard: 'holdsCandidate', target: 'helloTaken', actions: 'recordHello' },
           { target: 'failed', actions: 'failHelloTimeout' },
         ],
       },
       on: {
         'REPLY.HELLO': [
-          { guard: 'isHello', target: 'options', actions: 'recordHello' },
+          { guard: 'isHello', target: 'helloTaken', actions: 'recordHello' },
           { guard: 'tooMuchStale', target: 'failed', actions: 'failStale' },
           { actions: 'countStale' },
         ],
@@ -431,7 +432,7 @@ export const hostSession = setup({
          * slow to start.
          */
         settling: {
-          after: { settle: { target: '#hostSession.options', actions: 'recordHello' } },
+          after: { settle: { target: '#hostSession.helloTaken', actions: 'recordHello' } },
           on: {
             'REPLY.HELLO': [
               { guard: 'holdsPlainHello', target: 'settling', reenter: true, actions: 'holdCandidate' },
@@ -441,6 +442,10 @@ export const hostSession = setup({
           },
         },
       },
+    },
+    /** The hello is taken: stapflow's `option status` joins the options where it can work. */
+    helloTaken: {
+      always: [{ guard: 'canAskStatus', target: 'options', actions: 'addStatusOption' }, { target: 'options' }],
     },
     options: {
       always: [
