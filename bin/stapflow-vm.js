@@ -1,5 +1,5 @@
 #!/usr/bin/env node
-import { main } from "../dist/cli/stapflow-vm/main.js";
-import { launch } from "./launch.js";
+import { launch } from '../dist/cli/common/launch.js';
+import { main } from '../dist/cli/stapflow-vm/main.js';
 
-launch("stapflow-vm", main);
+launch('stapflow-vm', main);

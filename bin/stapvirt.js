@@ -1,5 +1,5 @@
 #!/usr/bin/env node
-import { main } from "../dist/cli/stapvirt/main.js";
-import { launch } from "./launch.js";
+import { launch } from '../dist/cli/common/launch.js';
+import { main } from '../dist/cli/stapvirt/main.js';
 
-launch("stapvirt", main);
+launch('stapvirt', main);

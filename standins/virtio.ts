@@ -84,13 +84,17 @@ export async function startVirtioStandin(options: VirtioStandinOptions): Promise
   const { port, socket } = options;
   const log = options.log ?? (() => undefined);
   const counters = { connections: 0, hangups: 0, toHost: 0, toGuest: 0 };
-  const ptyOptions = {
-    // Made beside the port, then renamed over it: the port's path always leads to a pty.
-    link: `${port}.next`,
+  let ptys = 0;
+  const ptyOptions = () => ({
+    // Made beside the port, then renamed over it: the port's path always leads to a pty. A name of
+    // its own for each pty: socat removes its link when it exits, and an old socat exiting while
+    // the next one starts would otherwise delete the new link (seen: the stand-in shut down after
+    // ~20 back-to-back sessions, resetting the waiting host).
+    link: `${port}.next.${++ptys}`,
     ...(options.socat === undefined ? {} : { socat: options.socat }),
     ...(options.startTimeoutMs === undefined ? {} : { startTimeoutMs: options.startTimeoutMs }),
     log,
-  };
+  });
   if (existsSync(port) && !lstatSync(port).isSymbolicLink()) throw new Error(`virtio stand-in: ${port} exists and is not a link`);
   let closing = false;
   let resolveStopped!: (why: string | null) => void;
@@ -100,8 +104,9 @@ export async function startVirtioStandin(options: VirtioStandinOptions): Promise
   let pty: StandinPty;
   /** A fresh pty at `port`, relaying to whichever host is current. */
   const freshPty = async (): Promise<StandinPty> => {
-    const p = await startPty(ptyOptions);
-    renameSync(ptyOptions.link, port);
+    const options = ptyOptions();
+    const p = await startPty(options);
+    renameSync(options.link, port);
     // Not read while no host is connected: the guest's writes wait for the next one.
     p.fromGuest.pause();
     p.fromGuest.on('data', (chunk: Buffer) => {

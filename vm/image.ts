@@ -226,7 +226,7 @@ export function buildVmImage(options: BuildOptions = {}): VmImage {
 
   const app = 'opt/stapflow';
   hostFile(join(root, 'package.json'), `${app}/package.json`);
-  for (const b of ['stapsh.js', 'launch.js', 'staprun-standin.js']) hostFile(join(root, 'bin', b), `${app}/bin/${b}`);
+  for (const b of ['stapsh.js', 'staprun-standin.js']) hostFile(join(root, 'bin', b), `${app}/bin/${b}`);
   tree(join(root, 'dist'), `${app}/dist`, (n) => n.endsWith('.js'));
   const modules = join(root, 'node_modules');
   for (const pkg of RUNTIME_PACKAGES) tree(join(modules, pkg), `${app}/node_modules/${pkg}`, (n) => !n.endsWith('.map') && !n.endsWith('.ts'));

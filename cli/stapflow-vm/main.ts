@@ -6,7 +6,9 @@
  * Ctrl-C on this side), then stops QEMU.
  */
 
-import { Command, InvalidArgumentError } from 'commander';
+import { InvalidArgumentError } from 'commander';
+import { cliProgram, cliSubcommand, parseCli } from '../common/cli.js';
+import { describeError } from '../common/words.js';
 import { resolve } from 'node:path';
 import { buildVmImage, defaultImageDir, missingForVm, readVmImage, VM_PACKAGES } from '../../vm/image.js';
 import { bootVm } from '../../vm/qemu.js';
@@ -19,13 +21,8 @@ function positiveNumber(value: string): number {
 
 export async function main(argv: readonly string[]): Promise<number> {
   let status = 0;
-  const program = new Command('stapflow-vm')
-    .description('Build and boot a QEMU test VM running our stapsh -l on a real virtio-serial port')
-    .exitOverride()
-    .configureOutput({ writeErr: (s) => process.stderr.write(s) })
-    .showHelpAfterError();
-  program
-    .command('build')
+  const program = cliProgram('stapflow-vm', 'Build and boot a QEMU test VM running our stapsh -l on a real virtio-serial port');
+  cliSubcommand(program, 'build')
     .description(`build vmlinuz + initramfs from this checkout's dist/ (needs Debian ${VM_PACKAGES.join(', ')}; run npm run build first)`)
     .option('--out <DIR>', 'where to write the image', defaultImageDir())
     .action((o: { out: string }) => {
@@ -42,8 +39,7 @@ export async function main(argv: readonly string[]): Promise<number> {
           `built in ${((Date.now() - started) / 1000).toFixed(1)} s\n`,
       );
     });
-  program
-    .command('boot')
+  cliSubcommand(program, 'boot')
     .description('boot the image; org.systemtap.stapsh.N on --socket PATH (repeat for more ports); your terminal becomes its console')
     .option('--image <DIR>', 'the image to boot', defaultImageDir())
     .option('--socket <PATH>', 'host end of a port (repeatable: .0, .1, ...)', (v: string, prev: string[]) => [...prev, resolve(v)], [] as string[])
@@ -89,11 +85,10 @@ export async function main(argv: readonly string[]): Promise<number> {
       process.stdin.pause();
     });
   try {
-    await program.parseAsync(argv as string[], { from: 'user' });
+    const usage = await parseCli(program, argv);
+    if (usage !== null) return usage;
   } catch (error) {
-    const code = (error as { exitCode?: number }).exitCode;
-    if (code !== undefined) return code;
-    process.stderr.write(`stapflow-vm: ${error instanceof Error ? error.message : String(error)}\n`);
+    process.stderr.write(`stapflow-vm: ${describeError(error)}\n`);
     return 1;
   }
   return status;

@@ -5,11 +5,19 @@
  * none is free); that is what `stap --remote=libvirt://DOMAIN` runs.
  */
 
-import { Command } from 'commander';
+import { InvalidArgumentError } from 'commander';
+import { cliProgram, cliSubcommand, parseCli } from '../common/cli.js';
+import { describeError } from '../common/words.js';
 import { ChannelInfo, channelsOf, LibvirtClient, LibvirtError, STAPSH_PORT, type Channel } from '../../libvirt/client.js';
 import { DOMAIN_STATES, VIR_DOMAIN_AFFECT_CONFIG, VIR_DOMAIN_AFFECT_LIVE, type Domain } from '../../libvirt/rpc.js';
 
 const DEFAULT_URI = 'qemu:///system';
+
+function seconds(value: string): number {
+  const n = Number(value);
+  if (!Number.isFinite(n) || n <= 0) throw new InvalidArgumentError('must be a positive number of seconds');
+  return n;
+}
 
 function stapshPorts(xml: string): ChannelInfo[] {
   return channelsOf(xml)
@@ -86,14 +94,13 @@ export async function main(argv: readonly string[]): Promise<number> {
   const log = (s: string) => {
     if (verbose) process.stderr.write(`stapvirt: ${s}\n`);
   };
-  const program = new Command('stapvirt')
-    .description("SystemTap's libvirt helper: lists domains and their stapsh ports, and relays stdin/stdout to a guest's stapsh over a virtio-serial channel (libvirt RPC over its local socket; root only)")
+  const program = cliProgram(
+    'stapvirt',
+    "SystemTap's libvirt helper: lists domains and their stapsh ports, and relays stdin/stdout to a guest's stapsh over a virtio-serial channel (libvirt RPC over its local socket; root only)",
+  )
     .option('-c, --connect <URI>', 'libvirt URI', DEFAULT_URI)
     .option('-v, --verbose', 'say what happens on stderr')
-    .option('--timeout <S>', 'bound on every libvirt call, in seconds', (v: string) => Number(v), 30)
-    .exitOverride()
-    .configureOutput({ writeErr: (s) => process.stderr.write(s) })
-    .showHelpAfterError();
+    .option('--timeout <S>', 'bound on every libvirt call, in seconds', seconds, 30);
 
   const withClient = (fn: (client: LibvirtClient) => Promise<void>) => async () => {
     const o = program.opts<{ connect: string; verbose?: boolean; timeout: number }>();
@@ -114,18 +121,18 @@ export async function main(argv: readonly string[]): Promise<number> {
     }
   };
 
-  program.command('list').description('list the domains').action(
+  cliSubcommand(program, 'list').description('list the domains').action(
     withClient(async (client) => {
       for (const d of await client.listAllDomains()) process.stdout.write(`${d.name}\n`);
     }),
   );
-  program.command('port-list').argument('<DOMAIN>').description("list the domain's stapsh ports").action((name: string) =>
+  cliSubcommand(program, 'port-list').argument('<DOMAIN>').description("list the domain's stapsh ports").action((name: string) =>
     withClient(async (client) => {
       const dom = await domain(client, name);
       for (const c of stapshPorts(await client.domainXml(dom))) process.stdout.write(`${c.name}\t${c.state ?? '-'}\n`);
     })(),
   );
-  program.command('port-add').argument('<DOMAIN>').description('hot-plug a new stapsh port into the domain').action((name: string) =>
+  cliSubcommand(program, 'port-add').argument('<DOMAIN>').description('hot-plug a new stapsh port into the domain').action((name: string) =>
     withClient(async (client) => {
       const dom = await domain(client, name);
       const added = await addPort(client, dom, await client.domainXml(dom)).catch((e: unknown) => {
@@ -134,7 +141,7 @@ export async function main(argv: readonly string[]): Promise<number> {
       process.stdout.write(`${added}\n`);
     })(),
   );
-  program.command('port-remove').argument('<DOMAIN>').description('remove the last stapsh port from the domain').action((name: string) =>
+  cliSubcommand(program, 'port-remove').argument('<DOMAIN>').description('remove the last stapsh port from the domain').action((name: string) =>
     withClient(async (client) => {
       const dom = await domain(client, name);
       const ports = stapshPorts(await client.domainXml(dom));
@@ -146,7 +153,7 @@ export async function main(argv: readonly string[]): Promise<number> {
       process.stdout.write(`${last.name}\n`);
     })(),
   );
-  program.command('query').argument('<DOMAIN>').description("the domain's state and its stapsh ports").action((name: string) =>
+  cliSubcommand(program, 'query').argument('<DOMAIN>').description("the domain's state and its stapsh ports").action((name: string) =>
     withClient(async (client) => {
       const dom = await domain(client, name);
       const state = await client.domainState(dom);
@@ -155,7 +162,7 @@ export async function main(argv: readonly string[]): Promise<number> {
       for (const c of ports) process.stdout.write(`  ${c.name}\t${c.state ?? '-'}\n`);
     })(),
   );
-  program.command('connect').argument('<DOMAIN>').description('relay stdin/stdout to a free stapsh port (adding one when none is free)').action((name: string) =>
+  cliSubcommand(program, 'connect').argument('<DOMAIN>').description('relay stdin/stdout to a free stapsh port (adding one when none is free)').action((name: string) =>
     withClient(async (client) => {
       const dom = await domain(client, name);
       if (dom.id === -1) throw new LibvirtError(`domain '${name}' is not running`);
@@ -189,11 +196,10 @@ export async function main(argv: readonly string[]): Promise<number> {
   );
 
   try {
-    await program.parseAsync(argv as string[], { from: 'user' });
+    const usage = await parseCli(program, argv);
+    if (usage !== null) return usage;
   } catch (error) {
-    const code = (error as { exitCode?: number }).exitCode;
-    if (code !== undefined && !(error instanceof LibvirtError)) return code;
-    process.stderr.write(`stapvirt: ${error instanceof Error ? error.message : String(error)}\n`);
+    process.stderr.write(`stapvirt: ${error instanceof LibvirtError ? error.message : describeError(error)}\n`);
     return 1;
   }
   return status;

@@ -7,7 +7,7 @@
  */
 
 import { spawn } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -60,7 +60,17 @@ const BINS: readonly { bin: string; missing: readonly [readonly string[], string
   { bin: 'demo', missing: null },
   { bin: 'diagrams', missing: [['--output'], 'diagrams', '--output'] },
   { bin: 'virtio-standin', missing: [['--socket', '/nowhere.sock'], 'virtio-standin', '--port'] },
+  { bin: 'stapvirt', missing: [['query'], 'stapvirt query', 'DOMAIN'] },
+  { bin: 'stapflow-vm', missing: [['build', '--out'], 'stapflow-vm build', '--out'] },
 ];
+
+it('covers every program in bin/ but the staprun stand-in (it takes staprun\'s command line)', () => {
+  const programs = readdirSync(join(ROOT, 'bin'))
+    .filter((f) => f.endsWith('.js') && f !== 'staprun-standin.js')
+    .map((f) => f.slice(0, -3))
+    .sort();
+  expect(BINS.map((b) => b.bin).sort()).toEqual(programs);
+});
 
 let dir: string;
 beforeAll(() => {

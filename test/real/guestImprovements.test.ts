@@ -175,14 +175,23 @@ describe('our guest, as a process', () => {
 });
 
 describeReal('the same bytes to SystemTap stapsh 4.8 (the differences are real)', () => {
-  itReal('SystemTap drops commands that arrive together with EOF (a race: it shows in most of 10 tries)', async () => {
-    const answered: number[] = [];
+  itReal('SystemTap may drop commands that arrive together with EOF: each of 10 tries answers only a prefix of the session', async () => {
+    // What it says when the same commands come one at a time (measured; the release from the hello).
+    const complete = (hello: string) => [hello, hello, 'OK', 'ERROR: Could not parse option', 'quit'];
+    const answered: string[][] = [];
     for (let i = 0; i < 10; i++) {
       const p = spawnTracked([REAL_STAPSH], { env: env() });
       const out = await oneShot(p, 'stap 4.8\nstap 4.8\noption data\noption\nquit\n');
-      answered.push(out.split('\n').filter(Boolean).length);
+      answered.push(out.split('\n').filter(Boolean));
     }
-    expect(Math.min(...answered)).toBeLessThan(5);
+    // A race, so the set of outcomes measured: all five answered, or fewer, down to none (most tries
+    // here, not all: 10 whole answers in a row were seen under load). Never anything else, never out of order.
+    for (const lines of answered) {
+      const hello = lines[0] ?? '';
+      if (lines.length > 0) expect(hello).toMatch(/^stapsh 4\.8 \S+ \S+$/);
+      expect(lines).toEqual(complete(hello).slice(0, lines.length));
+    }
+    console.log(`SystemTap stapsh, 5 commands with EOF, lines answered per try: ${answered.map((l) => l.length).join(' ')}`);
   });
 
   itReal('SystemTap reads a refused file payload as the next command', async () => {
