@@ -279,6 +279,10 @@ export const guestStapsh = setup({
       assertEvent(event, COMMAND_EVENTS);
       if (context.verbose > 0) enqueue.emit({ type: 'wire', stream: 'stderr', bytes: debugBytes(`ignored: ${latin1(event.bytes)}`) });
     }),
+    debugHostReplaced: enqueueActions(({ context, event, enqueue }) => {
+      assertEvent(event, 'cmd.stap');
+      if (context.verbose > 0) enqueue.emit({ type: 'wire', stream: 'stderr', bytes: debugBytes(`another host's hello while the child runs: ending the session (${latin1(event.bytes)})`) });
+    }),
     answerHello: enqueueActions(({ context, event, enqueue }) => {
       assertEvent(event, 'cmd.stap');
       for (const e of replyEvents(context, helloFor(context, event.nonce))) enqueue.emit(e);
@@ -558,6 +562,11 @@ export const guestStapsh = setup({
             'cmd.signal': [{ guard: 'isDraft', actions: 'signalChild' }, { actions: 'debugIgnored' }],
             // SystemTap's guest still takes options while the child runs (stap, file and run get silence).
             'cmd.option': OPTION,
+            // Listening mode: no host says `stap` while its module runs, so this is another host's hello
+            // on the port: ours left without the guest seeing the port hang up (a real virtio port shows a
+            // host's leaving only to a read made before the next host connects). End as on EOF: our `quit`
+            // tells the new host its hello was taken by a dead session, and it says it again to the next guest.
+            'cmd.stap': [{ guard: 'listening', target: 'hangingUp', actions: ['debugHostReplaced', { type: 'endBy', params: { how: 'eof' } }] }, { actions: 'debugIgnored' }],
             'cmd.*': { actions: 'debugIgnored' },
             EOF: { target: 'hangingUp', actions: { type: 'endBy', params: { how: 'eof' } } },
             SIGNAL: { target: 'hangingUp', actions: { type: 'endBy', params: { how: 'signal' } } },

@@ -63,7 +63,11 @@ export interface HostSessionInput {
    * bytes came first, as our guest may then still be restarting).
    */
   readonly helloSettleMs?: number;
-  /** After a dead session's `quit`, how often the hello is said again until answered (default 2 s). */
+  /**
+   * On a stale channel, how often the hello is said again while nothing
+   * answers it (default 2 s): a guest closing the port discards what it did
+   * not read, and a dead session's guest may have read it (its `quit` shows that).
+   */
   readonly helloRetryMs?: number;
   /**
    * Writes a file's header and payload to the channel (used by the default
@@ -221,12 +225,7 @@ export const hostSession = setup({
     reply: ({ context }) => context.timeoutMs,
     /** A dead session's bytes before the plain hello: our guest may be restarting, so hold it 8× longer. */
     settle: ({ context }) => (context.input.helloSettleMs ?? 250) * (context.staleBytes > 0 ? 8 : 1),
-    /**
-     * After a dead session's quit: that session's guest may still hold the
-     * port while it exits, and a closing port's unread bytes are discarded,
-     * so the hello is said again until the next guest answers (extra answers
-     * come before the OK to the first option and are skipped there).
-     */
+    /** How often an unanswered hello is said again on a stale channel (see `retriesHello`). */
     helloRetry: ({ context }) => context.input.helloRetryMs ?? 2_000,
   },
   guards: {
@@ -242,7 +241,12 @@ export const hostSession = setup({
     holdsCandidate: ({ context }) => context.candidate !== null,
     /** `option status` only where it can work: asked for, data mode (the line comes before `quit`), a guest with `option`. */
     canAskStatus: ({ context }) => context.input.askStatus === true && context.input.wantData && featuresOf(context.hello!.version).options,
-    staleQuitSeen: ({ context }) => context.staleQuitSeen,
+    /**
+     * On a stale channel the hello is said again while nothing answers it: a dead session may have
+     * read it (its `quit` shows that), or an exiting guest's port discarded it unread (nothing shows
+     * that). Extra answers come before the first option's OK and are skipped there.
+     */
+    retriesHello: ({ context }) => context.input.staleChannel === true && !featuresOf(context.input.release).draft,
     /**
      * A dead session's `quit` before our hello's reply, on a channel that
      * keeps one running (virtio-serial): that session may have read our
@@ -420,7 +424,7 @@ export const hostSession = setup({
       initial: 'waiting',
       states: {
         waiting: {
-          after: { helloRetry: { guard: 'staleQuitSeen', target: 'waiting', reenter: true, actions: 'sendHello' } },
+          after: { helloRetry: { guard: 'retriesHello', target: 'waiting', reenter: true, actions: 'sendHello' } },
           on: { 'REPLY.HELLO': { guard: 'holdsPlainHello', target: 'settling', actions: 'holdCandidate' } },
         },
         /**

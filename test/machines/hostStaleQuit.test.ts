@@ -4,11 +4,13 @@
  * input, then ends with `quit`. That stale `quit` before our hello's reply
  * makes the host say its hello again, for the guest that comes next, with a
  * fresh reply bound; stale data frames (that session still streaming) make it
- * send that session a `quit` first, once; on channels with a fresh peer it is just a skipped line.
+ * never send that session a `quit` (a guest that read our hello would end our own session); on channels
+ * with a fresh peer a `quit` is just a skipped line. And where nothing shows it (an exiting guest's port
+ * discarding our unread hello), the hello is said again every `helloRetryMs` on a stale channel.
  */
 
 import { describe, expect, it } from 'vitest';
-import { createActor } from 'xstate';
+import { createActor, SimulatedClock } from 'xstate';
 import { hostEventOf, hostSession } from '../../machines/hostSession.js';
 import { classifyReply } from '../../protocol/replyDecoder.js';
 
@@ -119,6 +121,71 @@ describe('host handshake on a stale channel: a dead session ending with quit', (
     expect(sent).toEqual(['stap 4.8 nonce=N1\n']);
     line('stapsh 4.8 x86_64 6.1.0 nonce=N1');
     expect(sent.at(-1)).toBe('option data\n');
+    actor.stop();
+  });
+});
+
+describe('host handshake on a stale channel: a hello nobody answers', () => {
+  function quiet(staleChannel: boolean) {
+    const clock = new SimulatedClock();
+    const actor = createActor(hostSession, {
+      clock,
+      input: {
+        release: '4.8',
+        remote: 'unix:/port.sock',
+        wantData: true,
+        uploads: [{ name: 'stap_1.ko', size: 3 }],
+        runArgs: () => ['./stap_1.ko'],
+        sendFile: async () => undefined,
+        replyTimeoutMs: 10_000,
+        nonce: 'N1',
+        staleChannel,
+        helloRetryMs: 2_000,
+      },
+    });
+    const sent: string[] = [];
+    actor.on('send', (e) => sent.push(Buffer.from(e.bytes).toString('latin1')));
+    actor.start();
+    // SimulatedClock fires what is due at the end of one increment: step so re-armed timers fire in time.
+    const advance = (ms: number) => {
+      for (let left = ms; left > 0; left -= 100) clock.increment(Math.min(100, left));
+    };
+    return { actor, sent, clock: { increment: advance } };
+  }
+
+  it('says it again every helloRetryMs until the reply bound, then fails naming the remote', () => {
+    const { actor, sent, clock } = quiet(true);
+    clock.increment(1_999);
+    expect(sent).toEqual(['stap 4.8 nonce=N1\n']);
+    clock.increment(1);
+    expect(sent).toEqual(['stap 4.8 nonce=N1\n', 'stap 4.8 nonce=N1\n']);
+    clock.increment(6_000);
+    expect(sent.length).toBe(5);
+    clock.increment(2_000);
+    const snap = actor.getSnapshot();
+    expect(snap.status).toBe('done');
+    expect(snap.output).toMatchObject({ ok: false, error: expect.stringContaining("no reply to the hello within 10000 ms on remote 'unix:/port.sock'") });
+    // The reply bound ended it: no hello after it.
+    expect(sent.length).toBe(5);
+  });
+
+  it('the answer to the first hello is taken; the extra answers are skipped before the OK to the first option', () => {
+    const { actor, sent, clock } = quiet(true);
+    clock.increment(4_000);
+    expect(sent.length).toBe(3);
+    for (let i = 0; i < 3; i++) actor.send(lineEvent('stapsh 4.8 x86_64 6.1.0 nonce=N1'));
+    expect(sent.at(-1)).toBe('option data\n');
+    clock.increment(10_000 - 1);
+    actor.send(lineEvent('OK'));
+    expect(actor.getSnapshot().value).toBe('upload');
+    expect(sent.filter((s) => s.startsWith('stap ')).length).toBe(3);
+    actor.stop();
+  });
+
+  it('a channel with a fresh peer (a process started for the session) says it once', () => {
+    const { actor, sent, clock } = quiet(false);
+    clock.increment(9_999);
+    expect(sent).toEqual(['stap 4.8 nonce=N1\n']);
     actor.stop();
   });
 });

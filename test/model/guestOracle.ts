@@ -54,6 +54,11 @@ export function guestOracle(o: GuestModelOptions): GuestOracle {
       return '';
     }
     const option = text.startsWith('option ');
+    // Listening mode: a `stap` while the child runs is another host's hello; the session ends as on EOF.
+    if (o.listening && child === 'running' && text === GUEST_LINES.stap) {
+      over = true;
+      return '';
+    }
     if (child !== 'none' && !option) return ''; // while the child runs only options are answered
     if (option) {
       if (draft) return ''; // `option` is ≥2.4

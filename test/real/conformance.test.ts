@@ -63,7 +63,6 @@ describeReal("stapsh-conformance against SystemTap's stapsh 4.8", () => {
       expect(report.quirks).toEqual(expect.arrayContaining(['refused-file-payload', 'lost-after-sighup', 'long-line-split']));
       // SystemTap's guest knows none of stapflow's extensions, and refuses them cleanly.
       expect(extensionNotes(report)).toEqual(EXTENSION_SCENARIOS.map((n) => [n, 'PASS', 'no extension']));
-      expect(report.durationMs).toBeLessThan(60_000);
     },
     120_000,
   );
@@ -84,7 +83,6 @@ describe('stapsh-conformance against our stapsh', () => {
       expect(report.summary.pass).toBe(CATALOGUE.length);
       expect(EXTENSION_SCENARIOS.length).toBeGreaterThanOrEqual(4);
       expect(extensionNotes(report)).toEqual(EXTENSION_SCENARIOS.map((n) => [n, 'PASS', 'extension']));
-      expect(report.durationMs).toBeLessThan(60_000);
     },
     120_000,
   );

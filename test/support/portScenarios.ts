@@ -42,8 +42,13 @@ function neutral(t: PortTarget, text: string): string {
 }
 
 /** One session of our host library over the port. */
-async function hostRun(t: PortTarget, moduleArgs: readonly string[], raw = false): Promise<HostOutcome & { bytes: Uint8Array }> {
-  const transport = await connectUnix(t.socket, { timeoutMs: 10_000 });
+async function hostRun(
+  t: PortTarget,
+  moduleArgs: readonly string[],
+  raw = false,
+  connected?: Awaited<ReturnType<typeof connectUnix>>,
+): Promise<HostOutcome & { bytes: Uint8Array }> {
+  const transport = connected ?? (await connectUnix(t.socket, { timeoutMs: 10_000 }));
   consumed(t);
   const out: Uint8Array[] = [];
   const err: Uint8Array[] = [];
@@ -209,6 +214,41 @@ export const PORT_SCENARIOS: readonly Scenario[] = [
       await host.wait(10_000);
       // Right after: not waiting for a fresh guest (the killed session's may not have seen its host go yet).
       const { bytes: _bytes, ...next } = await hostRun(t, ['ticks=2', 'status=0']);
+      await eventually(t, async () => (await liveChildren(t)).length === 0);
+      await eventually(t, async () => !(await workspaces(t)).some((w) => used.includes(w)));
+      return { childrenLeft: await liveChildren(t), workspacesLeft: (await workspaces(t)).filter((w) => used.includes(w)), next };
+    },
+  },
+  {
+    // The port shows a host's leaving only to a read made before the next host connects: a guest slow to
+    // read (stopped here; busy or descheduled in life) never sees it, and reads the new host's hello as
+    // its own session's input while the module runs.
+    name: 'a host SIGKILLed while the guest is stopped (no hangup to see), a new host at once: the child is hung up and the new session completes',
+    seconds: 60,
+    expected: { childrenLeft: [], workspacesLeft: [], next: complete(2) },
+    async run(t) {
+      await clearChildren(t);
+      const pid = await listeningGuest(t);
+      const dir = trackedTempDir('stapflow-kill-');
+      const mod = join(dir, MODULE.name);
+      await import('node:fs').then((fs) => fs.writeFileSync(mod, MODULE.bytes));
+      consumed(t);
+      const host = spawnGroup([process.execPath, join(ROOT, 'bin', 'stap-remote.js'), `--remote=unix:${t.socket}`, `--timeout=${30 * t.slowness}`, mod]);
+      await host.waitFor('tick 2', 40_000 * t.slowness, 'stdout');
+      const used = await workspaces(t);
+      await t.sh(`kill -STOP ${pid}`);
+      let next: HostOutcome;
+      try {
+        process.kill(-host.pid, 'SIGKILL');
+        await host.wait(10_000);
+        const transport = await connectUnix(t.socket, { timeoutMs: 10_000 });
+        // The new host is connected before the guest reads again: the hangup is behind it.
+        await t.sh(`kill -CONT ${pid}`);
+        const { bytes: _bytes, ...o } = await hostRun(t, ['ticks=2', 'status=0'], false, transport);
+        next = o;
+      } finally {
+        await t.sh(`kill -CONT ${pid} 2>/dev/null; true`);
+      }
       await eventually(t, async () => (await liveChildren(t)).length === 0);
       await eventually(t, async () => !(await workspaces(t)).some((w) => used.includes(w)));
       return { childrenLeft: await liveChildren(t), workspacesLeft: (await workspaces(t)).filter((w) => used.includes(w)), next };
