@@ -15,6 +15,8 @@ import type { guestStapsh, GuestActor, GuestInput, GuestOutput } from '../machin
 export interface GuestChannel {
   readonly incoming$: Observable<Uint8Array>;
   write(stream: OutputStream, bytes: Uint8Array): void;
+  /** Keep quiet for `ms` after what is written so far before writing on (optional: a channel may not pace). */
+  gap?(ms: number): void;
   pause(): void;
   resume(): void;
 }
@@ -33,6 +35,7 @@ export async function driveGuest(
 ): Promise<GuestOutput> {
   const actor = createActor(machine, { input, ...(options.inspect ? { inspect: options.inspect } : {}) });
   actor.on('wire', (e) => channel.write(e.stream, e.bytes));
+  actor.on('gap', (e) => channel.gap?.(e.ms));
   const done = toPromise(actor);
   actor.start();
   options.onActor?.(actor);

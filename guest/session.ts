@@ -20,6 +20,8 @@ export interface GuestIo {
   readonly incoming$: Observable<Uint8Array>;
   /** Queue bytes for the guest's stdout or stderr, in order. */
   write(stream: OutputStream, bytes: Uint8Array): void;
+  /** Keep quiet for `ms` once what is queued so far was accepted, then write on (optional: a channel may not pace). */
+  gap?(ms: number): void;
   /** While output is backlogged, a promise for when it is not. */
   backlog(): Promise<void> | null;
   pause(): void;
@@ -32,6 +34,8 @@ export interface GuestIo {
 export function ioFromTransports(main: Transport, stderr?: Transport): GuestIo {
   let failed: unknown = null;
   let last: Promise<void> = Promise.resolve();
+  // While a gap runs, writes wait for it, in order (callbacks on one promise run in the order they were added).
+  let quiet: Promise<void> | null = null;
   const note = (p: Promise<void>) => {
     last = p.catch((e: unknown) => {
       failed ??= e;
@@ -41,7 +45,16 @@ export function ioFromTransports(main: Transport, stderr?: Transport): GuestIo {
     incoming$: main.incoming$,
     write(stream, bytes) {
       if (failed !== null) return; // the host is gone; the session is ending anyway
-      note((stream === 'stderr' && stderr ? stderr : main).write(bytes));
+      const target = stream === 'stderr' && stderr ? stderr : main;
+      note(quiet === null ? target.write(bytes) : quiet.then(() => target.write(bytes)));
+    },
+    gap(ms) {
+      const q: Promise<void> = last.then(() => new Promise<void>((resolve) => setTimeout(resolve, ms)));
+      quiet = q;
+      void q.then(() => {
+        if (quiet === q) quiet = null;
+      });
+      note(q);
     },
     backlog() {
       if (failed !== null) return null;

@@ -103,6 +103,11 @@ export type GuestEmitted =
   | { readonly type: 'wire'; readonly stream: OutputStream; readonly bytes: Uint8Array }
   /** The next `size` input bytes are a file payload. */
   | { readonly type: 'expectPayload'; readonly size: number }
+  /**
+   * Keep the channel quiet for `ms` once what was written before is out, then
+   * write on: pacing only, the bytes and their order do not change.
+   */
+  | { readonly type: 'gap'; readonly ms: number }
   /** A child was started or ended (for traces and timelines). */
   | { readonly type: 'child'; readonly what: 'spawned'; readonly pid: number; readonly argv: readonly string[] }
   | { readonly type: 'child'; readonly what: 'signal'; readonly signal: ChildSignal }
@@ -149,7 +154,20 @@ export interface GuestContext {
   readonly exit: ChildExit | null;
   /** Why the session is ending: the guest's own exit status follows from it. */
   readonly ending: 'quit' | 'eof' | 'signal' | 'child' | null;
+  /** A data frame went out in this session. */
+  readonly framed: boolean;
 }
+
+/**
+ * How long the guest leaves the channel quiet between the last data frame and
+ * `quit` for a host that did not ask for `option status` (so SystemTap's):
+ * its stap handles one item per poll wake-up and keeps the rest of a read in
+ * its buffer, so a `quit` that arrives in the same read as the last frame is
+ * never seen and stap waits forever (measured: 2 of 6 Ctrl-C sessions over a
+ * pty). SystemTap's guest rarely shows it only because it drops the child's
+ * last output instead of framing it.
+ */
+export const QUIT_GAP_MS = 50;
 
 export interface GuestOutput {
   /** The guest process's exit status. */
@@ -385,6 +403,7 @@ export const guestStapsh = setup({
       assertEvent(event, 'CHILD.OUTPUT');
       // An empty frame would read as the end of nothing: skip it.
       if (event.bytes.length === 0) return;
+      enqueue.assign({ framed: true });
       enqueue.emit({ type: 'wire', stream: event.stream, bytes: utf8(`data ${event.stream} ${event.bytes.length}\n`) });
       enqueue.emit({ type: 'wire', stream: event.stream, bytes: event.bytes });
     }),
@@ -405,6 +424,7 @@ export const guestStapsh = setup({
       for (const e of replyEvents(context, statusText(statusOfExit(context.exit)!))) enqueue.emit(e);
     }),
     announceQuit: enqueueActions(({ context, enqueue }) => {
+      if (context.framed && !context.statusWanted) enqueue.emit({ type: 'gap', ms: QUIT_GAP_MS });
       for (const e of replyEvents(context, 'quit')) enqueue.emit(e);
     }),
     endBy: assign({ ending: (_, params: { how: 'quit' | 'eof' | 'signal' | 'child' }) => params.how }),
@@ -435,6 +455,7 @@ export const guestStapsh = setup({
       draftArgs: [],
       exit: null,
       ending: null,
+      framed: false,
     };
   },
   output: ({ context }) => ({

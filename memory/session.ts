@@ -83,6 +83,7 @@ export async function runMemorySession(options: MemorySessionOptions = {}): Prom
     ...(options.guestToHost ? { bToA: options.guestToHost } : {}),
   });
   const { effects, world } = memoryGuestEffects(options.child ?? { start: [['stdout', 'hello\n']], exitCode: 0 });
+  const guestIo = ioFromTransports(guestEnd);
   const guestDone = driveGuest(
     guestStapsh,
     {
@@ -96,7 +97,7 @@ export async function runMemorySession(options: MemorySessionOptions = {}): Prom
       limits: { graceMs: 100, ...options.guestLimits },
       extensions: options.guestExtensions ?? true,
     },
-    ioFromTransports(guestEnd),
+    guestIo,
     trace === undefined
       ? {}
       : {
@@ -104,7 +105,10 @@ export async function runMemorySession(options: MemorySessionOptions = {}): Prom
           // The host's recorder already decodes both directions: the guest adds its child events.
           onActor: (actor) => void recordGuestActor(actor, trace.emit, IGNORE_WIRE, { session: traceSession, actor: 'guest', clock: trace.clock }),
         },
-  ).finally(() => void guestEnd.close());
+  )
+    // What the guest wrote last (its `quit` after a gap) is out before its end closes.
+    .then(async (out) => (await guestIo.flush(), out))
+    .finally(() => void guestEnd.close());
   const session = startSession(hostEnd, {
     module: options.module ?? { name: 'stap_1.ko', bytes: new Uint8Array([0x7f, 0x45, 0x4c, 0x46]) },
     moduleArgs: options.moduleArgs ?? [],

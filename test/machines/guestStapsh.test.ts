@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { utf8 } from '../../protocol/bytes.js';
-import { runMemoryGuest } from '../support/memoryGuest.js';
+import { QUIT_GAP_MS } from '../../machines/guestStapsh.js';
+import { runMemoryGuest, type ChildScript } from '../support/memoryGuest.js';
 
 const HELLO_48 = 'stapsh 4.8 x86_64 6.1.0-test\n';
 const lines = (...ls: string[]) => [utf8(ls.map((l) => `${l}\n`).join(''))];
@@ -100,6 +101,18 @@ describe('guestStapsh sessions', () => {
     expect(r.stderr).toBe('data stderr 5\nwarn\n');
     expect(r.exitCode).toBe(3);
     expect(r.removed).toBe(true);
+  });
+
+  it("leaves SystemTap's host a gap between the last frame and quit; not stapflow's, nor after no frame", async () => {
+    // SystemTap's stap (no `option status`) keeps what follows a frame in one read unseen until more bytes come.
+    const child: ChildScript = { start: [['stdout', 'tick\n']], onHup: [['stdout', 'end probe\n']], hupExitCode: 0 };
+    const stap = await runMemoryGuest(lines('stap 4.8', 'option data', 'run', 'quit'), { child });
+    expect(stap.paced).toBe(`${HELLO_48}OK\nOK\ndata stdout 5\ntick\ndata stdout 10\nend probe\n<gap ${QUIT_GAP_MS}>quit\n`);
+    const ours = await runMemoryGuest(lines('stap 4.8', 'option data', 'option status', 'run', 'quit'), { child });
+    expect(ours.paced).toBe(`${HELLO_48}OK\nOK\nOK\ndata stdout 5\ntick\ndata stdout 10\nend probe\nstatus 0\nquit\n`);
+    const silent = await runMemoryGuest(lines('stap 4.8', 'option data', 'run', 'quit'), { child: { hupExitCode: 0 } });
+    expect(silent.paced).toBe(`${HELLO_48}OK\nOK\nquit\n`);
+    expect(QUIT_GAP_MS).toBeGreaterThan(0);
   });
 
   it('passes output through raw without data mode', async () => {

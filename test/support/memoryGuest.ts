@@ -19,6 +19,8 @@ export interface MemoryGuestResult extends GuestOutput {
   readonly files: Map<string, string>;
   readonly spawned: ProcessSpec[];
   readonly removed: boolean;
+  /** stdout with `<gap MS>` where the guest asked for quiet before writing on. */
+  readonly paced: string;
   /** The guest's `child` events (spawned, signal, exited), in order. */
   readonly childEvents: string[];
 }
@@ -56,6 +58,9 @@ export async function runMemoryGuest(chunks: readonly Uint8Array[], options: Mem
   const out: Uint8Array[] = [];
   const err: Uint8Array[] = [];
   actor.on('wire', (e) => (e.stream === 'stdout' ? out : err).push(e.bytes));
+  const paced: string[] = [];
+  actor.on('wire', (e) => e.stream === 'stdout' && paced.push(latin1(e.bytes)));
+  actor.on('gap', (e) => paced.push(`<gap ${e.ms}>`));
   const childEvents: string[] = [];
   actor.on('child', (e) => childEvents.push(e.what === 'signal' ? `signal ${e.signal}` : e.what === 'exited' ? `exited ${e.exit.kind === 'exited' ? e.exit.code : e.exit.signal}` : 'spawned'));
   const done = toPromise(actor);
@@ -69,6 +74,7 @@ export async function runMemoryGuest(chunks: readonly Uint8Array[], options: Mem
     ...output,
     stdout: latin1(concatBytes(out)),
     stderr: latin1(concatBytes(err)),
+    paced: paced.join(''),
     files: new Map([...world.files].map(([name, bytes]) => [name, latin1(bytes)])),
     spawned: world.spawned,
     removed: world.removed,

@@ -22,6 +22,8 @@ export interface Scenario {
   readonly seconds: number;
   readonly needsRealStap?: boolean;
   readonly expected: unknown;
+  /** Other outcomes measured where SystemTap's own side is nondeterministic (ours still asserted exactly). */
+  readonly alsoMeasured?: readonly unknown[];
   run(t: PortTarget): Promise<unknown>;
 }
 
@@ -73,6 +75,8 @@ async function hostRun(
     bytes,
   };
 }
+
+const STAP_STALLED = 'stalled 20 s after the end probe, our quit unread in its buffer (killed)';
 
 const ticks = (n: number) => Array.from({ length: n }, (_, i) => `tick ${i}\n`).join('');
 
@@ -298,24 +302,46 @@ export const PORT_SCENARIOS: readonly Scenario[] = [
     name: 'real stap 4.8 over the port (its kernel tree carries the guest release), Ctrl-C ends the module',
     seconds: 90,
     needsRealStap: true,
-    expected: { code: 0, args: 'child args: stapbpf ./stap_N.bo', ticked: true, endProbe: true },
+    expected: { stap: 'exit 0', args: 'child args: stapbpf ./stap_N.bo', ticked: true, endProbe: true, childrenLeft: [], workspacesLeft: [] },
+    // SystemTap's stap handles one item per poll wake-up: a `quit` that reaches it in the same read as
+    // the end probe's frame stays in its buffer and it waits forever (2 of 6 runs on the stand-in before
+    // the guest left a gap before `quit`; none of 16 since). A loaded machine can still join them: then
+    // our side must have ended exactly the same way.
+    alsoMeasured: [{ stap: STAP_STALLED, args: 'child args: stapbpf ./stap_N.bo', ticked: true, endProbe: true, childrenLeft: [], workspacesLeft: [] }],
     async run(t) {
+      await clearChildren(t);
       await listeningGuest(t);
       consumed(t);
       const stap = runRealStap({
         remote: `unix:${t.socket}`,
         kernelTree: fakeKernelTree(undefined, t.kernelRelease),
-        timeoutMs: 80_000 * t.slowness,
+        timeoutMs: 120_000 * t.slowness,
       });
       await stap.waitFor('tick 1', 60_000 * t.slowness, 'stdout');
+      const used = await workspaces(t);
       stap.interrupt();
-      const r = await stap.result;
-      const first = r.stdout.slice(0, r.stdout.indexOf('\n'));
+      await stap.waitFor('end probe: bye\n', 30_000 * t.slowness, 'stdout');
+      // Our side first: the child gone and its temp dir removed, whatever stap does next.
+      await eventually(t, async () => (await liveChildren(t)).length === 0);
+      await eventually(t, async () => !(await workspaces(t)).some((w) => used.includes(w)));
+      const childrenLeft = await liveChildren(t);
+      const workspacesLeft = (await workspaces(t)).filter((w) => used.includes(w));
+      const exit = await stap.wait(20_000 * t.slowness).then(
+        (e) => `exit ${e.code ?? e.signal}`,
+        async () => {
+          await stap.close();
+          return STAP_STALLED;
+        },
+      );
+      const stdout = stap.stdout();
+      const first = stdout.slice(0, stdout.indexOf('\n'));
       return {
-        code: r.code,
+        stap: exit,
         args: neutral(t, first).replace(/stap_\w+\.bo/, 'stap_N.bo').replace(/^child args: (\S+) \.\//, (_, p: string) => `child args: ${basename(p)} ./`),
-        ticked: /tick 0\ntick 1\n/.test(r.stdout),
-        endProbe: r.stdout.endsWith('end probe: bye\n'),
+        ticked: /tick 0\ntick 1\n/.test(stdout),
+        endProbe: stdout.endsWith('end probe: bye\n'),
+        childrenLeft,
+        workspacesLeft,
       };
     },
   },
