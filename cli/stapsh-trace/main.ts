@@ -101,7 +101,7 @@ export async function follow(file: string, options: FollowOptions, io: MainIo): 
   let partial = '';
   let decode: ((line: string) => void) | null = null;
   let lineNo = 0;
-  const print = (e: TraceEvent) => io.stdout(renderText([e]));
+  const print = (e: TraceEvent) => io.stdout(renderText([e], null, { analysis: false }));
   const restart = () => {
     offset = 0;
     partial = '';
@@ -124,7 +124,7 @@ export async function follow(file: string, options: FollowOptions, io: MainIo): 
           try {
             const parsed = parseTraceLine(l);
             if ('kind' in parsed) print(parsed);
-            else io.stdout(renderText([], parsed));
+            else io.stdout(renderText([], parsed, { analysis: false }));
           } catch (error) {
             io.stderr(`stapsh-trace: ${file}:${lineNo}: ${error instanceof Error ? error.message : String(error)} (line skipped)\n`);
           }
