@@ -187,9 +187,11 @@ export function mergeTraces(inputs: readonly MergeInput[]): MergedTrace {
       // Each other side against the nearest already placed one on the path (host ← proxy ← guest).
       for (const m of ordered.slice(1)) {
         let best: { to: Member; b: OffsetBounds } | null = null;
+        // The side with the most frames in common, the nearest on the path on a tie (the guest aligns to the proxy).
+        const near = (x: Member) => Math.abs((POSITION[x.actor] ?? 1) - (POSITION[m.actor] ?? 1));
         for (const to of offsets.keys()) {
           const b = bounds(to, m);
-          if (best === null || b.frames > best.b.frames) best = { to, b };
+          if (best === null || b.frames > best.b.frames || (b.frames === best.b.frames && near(to) < near(best.to))) best = { to, b };
         }
         const to = best!.to;
         const base = offsets.get(to)!;
