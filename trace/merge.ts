@@ -100,7 +100,8 @@ export function offsetBounds(pairs: readonly { readonly a: number; readonly b: n
 export function estimateOffset(bounds: OffsetBounds, prior = 0): { offset: number; error: number | null; inconsistent: boolean } {
   const { lower, upper } = bounds;
   if (Number.isFinite(lower) && Number.isFinite(upper)) {
-    return { offset: (lower + upper) / 2, error: Math.abs(upper - lower) / 2, inconsistent: lower > upper };
+    // Below a nanosecond (traces keep microseconds) a crossing is rounding, not a contradiction.
+    return { offset: (lower + upper) / 2, error: Math.abs(upper - lower) / 2, inconsistent: lower - upper > 1e-9 };
   }
   if (Number.isFinite(lower)) return { offset: Math.max(prior, lower), error: null, inconsistent: false };
   if (Number.isFinite(upper)) return { offset: Math.min(prior, upper), error: null, inconsistent: false };
