@@ -51,7 +51,6 @@ beforeAll(async () => {
 
 afterAll(() => {
   killAll();
-  if (process.env.KEEP16) for (const f of Object.values(files)) writeFileSync(join(process.env.KEEP16, f.split("/").pop()!), readFileSync(f));
   removeTrackedTempDir(dir);
 });
 
