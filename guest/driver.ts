@@ -25,6 +25,12 @@ export interface DriveOptions {
   readonly inspect?: (event: InspectionEvent) => void;
   /** Called with the started actor (signals, traces). */
   readonly onActor?: (actor: GuestActor) => void;
+  /**
+   * Called with the actor before it starts and before its output is wired
+   * to the channel: a trace subscribed here records each reply before it is
+   * written (a receiver never sees it earlier, which clock alignment relies on).
+   */
+  readonly onCreated?: (actor: GuestActor) => void;
 }
 
 export async function driveGuest(
@@ -34,6 +40,7 @@ export async function driveGuest(
   options: DriveOptions = {},
 ): Promise<GuestOutput> {
   const actor = createActor(machine, { input, ...(options.inspect ? { inspect: options.inspect } : {}) });
+  options.onCreated?.(actor);
   actor.on('wire', (e) => channel.write(e.stream, e.bytes));
   actor.on('gap', (e) => channel.gap?.(e.ms));
   const done = toPromise(actor);

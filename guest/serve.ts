@@ -92,9 +92,10 @@ function guestTracing(trace: string | Trace | undefined, maxBytes: number | unde
         {
           ...options,
           inspect: rec.inspect,
-          onActor: (actor) => {
+          // Before the driver wires the actor's output to the channel: each reply is recorded before it is written.
+          onCreated: (actor) => {
             recordGuestActor(actor, t.emit, rec.onWire, { session, actor: 'guest', clock: t.clock, mergeStderr });
-            options.onActor?.(actor);
+            options.onCreated?.(actor);
           },
         },
       ];

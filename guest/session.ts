@@ -81,6 +81,8 @@ export interface GuestSessionOptions {
   readonly process?: Omit<ProcessActorOptions, 'gate'>;
   /** Called with the running actor, e.g. to forward signals or inspect it. */
   readonly onActor?: (actor: GuestActor) => void;
+  /** Called with the actor before it starts and before its output reaches the channel (traces). */
+  readonly onCreated?: (actor: GuestActor) => void;
   /** XState inspection hook (traces, live inspector). */
   readonly inspect?: (event: InspectionEvent) => void;
   /** stapflow's extensions, answered when a host asks (default true; false: exactly the release's answers). */
@@ -114,6 +116,7 @@ export async function runGuestSession(io: GuestIo, options: GuestSessionOptions)
       {
         ...(options.inspect ? { inspect: options.inspect } : {}),
         ...(options.onActor ? { onActor: options.onActor } : {}),
+        ...(options.onCreated ? { onCreated: options.onCreated } : {}),
       },
     );
     await io.flush();

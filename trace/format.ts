@@ -27,7 +27,35 @@ export interface TraceHeader {
   readonly started: string;
   /** Free-form description of what was recorded (a command line, a transcript's name). */
   readonly source?: string;
+  /** A merged trace (`stapsh-trace merge`): how each recorded side was matched and placed on this timeline. */
+  readonly merged?: readonly MergeMember[];
 }
+
+/** How one side of a merged session was placed on the timeline. */
+export interface MergeMember {
+  /** The input trace's name. */
+  readonly file: string;
+  /** The session id in that trace. */
+  readonly session: string;
+  /** Who recorded it (the actor of its frames; a guest's child events come along). */
+  readonly actor: TraceActor;
+  /** The merged session it belongs to. */
+  readonly merged: string;
+  /** How it was matched: `nonce`, `content` (with order) or `alone`. */
+  readonly by: 'nonce' | 'content' | 'alone';
+  /** Seconds added to its wall-clock times (header `started` + `t`). */
+  readonly offset: number;
+  /** Half width of the interval the offset is known in, seconds; null when unknown (frames one way only, or the reference). */
+  readonly error: number | null;
+  /** Frames seen on both this side and the one it was aligned to. */
+  readonly frames: number;
+  /** The member it was aligned to (`file#session`), absent for a session's reference. */
+  readonly against?: string;
+  /** True when the frames contradict each other (the interval is empty): `error` is then half the overlap. */
+  readonly inconsistent?: true;
+}
+
+
 
 /** Who recorded an event: the side whose hooks saw it. */
 export type TraceActor = 'host' | 'guest' | 'child' | 'proxy';
@@ -42,6 +70,8 @@ export interface TraceEventBase {
   /** Session id: distinguishes sessions multiplexed into one trace. */
   readonly session: string;
   readonly actor: TraceActor;
+  /** Merged traces: which recording this event comes from (`ACTOR:FILE`). */
+  readonly origin?: string;
 }
 
 /**
@@ -90,6 +120,11 @@ export interface TraceFrameEvent extends TraceEventBase {
    * `bytes` summed, `preview` of the first) to keep tracing cheap.
    */
   readonly frames?: number;
+  /**
+   * Merged traces: the frame's number in its session and direction, the same
+   * on every side that recorded it (a burst covers `seq … seq+frames-1`).
+   */
+  readonly seq?: number;
 }
 
 /** A machine changed state. */
@@ -104,6 +139,13 @@ export interface TraceStateEvent extends TraceEventBase {
   readonly event?: string;
   /** The actor's status when it is no longer `active` (`done`, `error`, `stopped`). */
   readonly status?: string;
+  /**
+   * A compact snapshot of the machine's context after the change: numbers,
+   * booleans, null and strings (cut to 80 characters) as they are; arrays
+   * and byte arrays as their length (`[3 items]`, `<4096 bytes>`); objects
+   * one level deep; functions and actor refs left out.
+   */
+  readonly context?: Readonly<Record<string, unknown>>;
 }
 
 /** The child (staprun/stapdyn/stapbpf) lifecycle. */

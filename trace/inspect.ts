@@ -9,6 +9,43 @@ import type { GuestActor } from '../machines/guestStapsh.js';
 import { createClock, escapeBytes, stateValueToString } from './format.js';
 import type { RecorderOptions, TraceEmit, WireRecorder } from './wire.js';
 
+/** Longest string kept in a context snapshot. */
+const CONTEXT_STRING = 80;
+
+function compactValue(v: unknown, depth: number): unknown {
+  if (v === null || typeof v === 'number' || typeof v === 'boolean') return v;
+  if (typeof v === 'string') return v.length > CONTEXT_STRING ? `${v.slice(0, CONTEXT_STRING - 1)}…` : v;
+  if (typeof v === 'bigint') return String(v);
+  if (v instanceof Uint8Array) return `<${v.length} bytes>`;
+  if (Array.isArray(v)) return `[${v.length} item${v.length === 1 ? '' : 's'}]`;
+  if (typeof v === 'object') {
+    if (depth > 0 || 'send' in v || 'getSnapshot' in v) return '{…}';
+    const out: Record<string, unknown> = {};
+    for (const [k, x] of Object.entries(v)) {
+      if (typeof x === 'function' || x === undefined) continue;
+      out[k] = compactValue(x, depth + 1);
+    }
+    return out;
+  }
+  return undefined;
+}
+
+/**
+ * A compact, JSON-safe copy of a machine's context for a trace: numbers,
+ * booleans, null and short strings as they are, arrays and byte arrays as
+ * their length, objects one level deep, functions and actor refs left out.
+ */
+export function compactContext(context: unknown): Record<string, unknown> | undefined {
+  if (typeof context !== 'object' || context === null) return undefined;
+  const out: Record<string, unknown> = {};
+  for (const [k, v] of Object.entries(context)) {
+    if (typeof v === 'function' || v === undefined) continue;
+    const c = compactValue(v, 0);
+    if (c !== undefined) out[k] = c;
+  }
+  return out;
+}
+
 /**
  * An XState `inspect` callback recording state changes as `state` events:
  * each `@xstate.snapshot` whose value differs from the previous one seen for
@@ -18,7 +55,7 @@ import type { RecorderOptions, TraceEmit, WireRecorder } from './wire.js';
  */
 export function inspectRecorder(
   emit: TraceEmit,
-  options: RecorderOptions & { readonly all?: boolean },
+  options: RecorderOptions & { readonly all?: boolean; /** Record a compact context snapshot with each change (default true). */ readonly context?: boolean },
 ): (event: InspectionEvent) => void {
   const clock = options.clock ?? createClock();
   const last = new Map<string, { value: string; status: string; ref: unknown }>();
@@ -27,7 +64,7 @@ export function inspectRecorder(
       if (event.type !== '@xstate.snapshot') return;
       const ref = event.actorRef;
       if (!options.all && ref.sessionId !== event.rootId) return;
-      const snapshot = event.snapshot as { value?: unknown; status?: string };
+      const snapshot = event.snapshot as { value?: unknown; status?: string; context?: unknown };
       if (!('value' in snapshot)) return; // not a state machine (promise, callback, observable actors)
       const status = snapshot.status ?? 'active';
       const prev = last.get(ref.sessionId);
@@ -52,11 +89,17 @@ export function inspectRecorder(
         to,
         ...(typeof cause === 'string' ? { event: cause } : {}),
         ...(status === 'active' ? {} : { status }),
+        ...(options.context === false ? {} : contextField(snapshot.context)),
       });
     } catch {
       // Never throw into XState.
     }
   };
+}
+
+function contextField(context: unknown): { context?: Record<string, unknown> } {
+  const c = compactContext(context);
+  return c === undefined || Object.keys(c).length === 0 ? {} : { context: c };
 }
 
 /**

@@ -16,6 +16,9 @@ import {
   type TraceLineError,
 } from './format.js';
 import { wireRecorder } from './recorder.js';
+import { ms, pairCommands, pairText, renderWaterfall, sessionPhases } from './analysis.js';
+import { decodeRunLine } from './bytes.js';
+import { alignmentText } from './merge.js';
 
 export const ARROW: Record<TraceDirection, string> = { 'host->guest': 'host → guest', 'guest->host': 'guest → host' };
 
@@ -59,25 +62,65 @@ export function stateText(e: Extract<TraceEvent, { kind: 'state' }>): string {
   return `${e.machine}: ${change}${cause}${status}`;
 }
 
+/** Options of {@link renderText}. */
+export interface TextOptions {
+  /**
+   * Analysis (default true): a Δt column, each command paired with its reply
+   * and latency, `run` arguments decoded, the alignment of merged traces,
+   * and a waterfall of each session's phases at the end. False: one plain
+   * line per event (live timelines, `follow`).
+   */
+  readonly analysis?: boolean;
+}
+
+/** A frame's text with `run` arguments decoded from quoted-printable (the raw line after it when it differs). */
+export function frameTextDecoded(e: TraceFrameEvent): string {
+  if (e.frame === 'command' && e.command === 'run') {
+    const run = decodeRunLine(e.summary);
+    if (run !== null && run.changed) return `${run.decoded}  [raw: ${e.summary}]`;
+  }
+  return frameText(e);
+}
+
 /**
- * A text timeline, one line per event: time in seconds, the direction of a
- * frame (`host → guest`) or `[actor]` for other events, and what happened.
- * A session column appears when the trace holds more than one session.
+ * A text timeline, one line per event: time in seconds, the time since the
+ * previous event (Δt), the direction of a frame (`host → guest`) or
+ * `[actor]` for other events, and what happened; a command is followed by
+ * the reply that answered it and the latency (`[run → OK 3.1 ms]`). A
+ * session column appears when the trace holds more than one session, the
+ * recording side of each frame when several sides recorded frames (merged
+ * traces). Ends with the phases of each session as a waterfall.
  */
-export function renderText(events: readonly TraceEvent[], header?: TraceHeader | null): string {
+export function renderText(events: readonly TraceEvent[], header?: TraceHeader | null, options: TextOptions = {}): string {
+  const analysis = options.analysis !== false;
   const sessions = new Set(events.map((e) => e.session));
   const withSession = sessions.size > 1;
   const width = Math.max(0, ...events.map((e) => e.session.length));
+  const recorders = new Set(events.flatMap((e) => (e.kind === 'frame' ? [e.actor] : [])));
+  const withRecorder = analysis && recorders.size > 1;
+  const pairs = analysis ? pairCommands(events) : [];
+  const byCommand = new Map(pairs.map((p) => [p.command, p]));
+  const byReply = new Map(pairs.flatMap((p) => (p.reply === null ? [] : [[p.reply, p] as const])));
   const lines: string[] = [];
   if (header) lines.push(`# stapflow trace v${header.version}, started ${header.started}${header.source ? `, ${header.source}` : ''}`);
-  for (const e of events) {
+  if (analysis && header?.merged) lines.push(...alignmentText(header.merged).trimEnd().split('\n'));
+  let prev: number | null = null;
+  events.forEach((e, i) => {
     const t = e.t.toFixed(4).padStart(10);
+    const dt = analysis ? `  ${`+${(prev === null ? 0 : e.t - prev).toFixed(4)}`.padStart(9)}` : '';
+    prev = e.t;
     const session = withSession ? `${e.session.padEnd(width)}  ` : '';
     let what: string;
     switch (e.kind) {
-      case 'frame':
-        what = `${ARROW[e.direction]}  ${frameText(e)}  (${e.bytes} B)`;
+      case 'frame': {
+        const by = withRecorder ? `${e.actor.padEnd(5)} ` : '';
+        what = `${by}${ARROW[e.direction]}  ${analysis ? frameTextDecoded(e) : frameText(e)}  (${e.bytes} B)`;
+        const p = byCommand.get(i);
+        if (p !== undefined) what += `  [${pairText(events, p)}]`;
+        const r = byReply.get(i);
+        if (r !== undefined) what += `  [answers ${(events[r.command] as TraceFrameEvent).command ?? 'command'}, ${ms(r.latency ?? 0)}]`;
         break;
+      }
       case 'state':
         what = `[${e.actor}] ${stateText(e)}`;
         break;
@@ -88,7 +131,11 @@ export function renderText(events: readonly TraceEvent[], header?: TraceHeader |
         what = `[${e.actor}] ${transportText(e)}`;
         break;
     }
-    lines.push(`${t}  ${session}${what}`);
+    lines.push(`${t}${dt}  ${session}${what}`);
+  });
+  if (analysis && events.length > 1) {
+    const waterfall = renderWaterfall(sessionPhases(events, pairs));
+    if (waterfall !== '') lines.push('', ...waterfall.trimEnd().split('\n'));
   }
   return lines.length === 0 ? '' : `${lines.join('\n')}\n`;
 }

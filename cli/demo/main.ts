@@ -17,6 +17,9 @@ import { pipeline } from 'node:stream/promises';
 import type { TraceEvent } from '../../trace/format.js';
 import { createTrace, traceSink } from '../../trace/recorder.js';
 import { renderMermaid, renderText } from '../../trace/render.js';
+import { renderHtml } from '../../trace/html.js';
+import { pathToFileURL } from 'node:url';
+import { packageStatecharts } from '../common/statecharts.js';
 import { cliProgram, parseCliSync } from '../common/cli.js';
 
 const ROOT = resolve(import.meta.dirname, '../../..');
@@ -134,9 +137,13 @@ export async function main(argv: readonly string[] = []): Promise<number> {
     trace.close();
     writeFileSync(join(outDir, 'session.timeline.txt'), renderText(events, trace.header));
     writeFileSync(join(outDir, 'session.sequence.mmd'), renderMermaid(events));
+    const htmlPath = join(outDir, 'session.html');
+    writeFileSync(htmlPath, renderHtml(events, trace.header, { statecharts: packageStatecharts() }));
     say('  ', `trace: ${tracePath} (JSONL, docs/trace-format.md)`);
-    say('  ', `rendered: ${join(outDir, 'session.timeline.txt')} and ${join(outDir, 'session.sequence.mmd')} (Mermaid sequence diagram)`);
-    say('  ', `render it again: npx stapsh-trace render ${tracePath} --format text|mermaid`);
+    say('  ', `rendered: ${join(outDir, 'session.timeline.txt')} (timeline, reply latencies, phases) and ${join(outDir, 'session.sequence.mmd')} (Mermaid sequence diagram)`);
+    say('  ', `page: ${htmlPath} (self-contained, offline: frames' bytes, statecharts, search)`);
+    say('  ', `open it: xdg-open ${htmlPath}   (or paste ${pathToFileURL(htmlPath).href} into a browser)`);
+    say('  ', `render it again: npx stapsh-trace render ${tracePath} --format text|mermaid|svg|html`);
     return 0;
   } finally {
     guest.kill('SIGTERM');

@@ -144,6 +144,9 @@ export function toMermaid(machine: AnyStateMachine): string {
   return `${lines.join('\n')}\n`;
 }
 
+/** The largest drawing, in inches (Graphviz scales a larger one down): a laptop screen's 1296 × 720 CSS px. */
+export const LAPTOP = { width: 13.5, height: 7.5 } as const;
+
 /** Text safe inside a DOT double-quoted string. */
 const dotString = (s: string) => `"${s.replace(/\\/g, '\\\\').replace(/"/g, '\\"').replace(/\n/g, '\\n')}"`;
 
@@ -178,9 +181,13 @@ function noteLines(t: JsonTransition): string[] {
 function dotLabel(t: JsonTransition): string {
   const lines = [eventLabel(t)];
   if (t.guard !== undefined) lines.push(`[${guardName(t.guard)}]`);
-  const actions = drawn(t.actions);
-  if (actions.length > 0) lines.push(...wrap([`/ ${actions[0]}`, ...actions.slice(1)], ', ', '  '));
   return lines.join('\n');
+}
+
+/** The whole transition in one line (`EVENT [guard] / actions`): the edge's tooltip, so the drawing stays small. */
+function dotTooltip(t: JsonTransition): string {
+  const actions = drawn(t.actions);
+  return `${eventLabel(t)}${t.guard === undefined ? '' : ` [${guardName(t.guard)}]`}${actions.length > 0 ? ` / ${actions.join(', ')}` : ''}`;
 }
 
 /**
@@ -208,9 +215,10 @@ export function toDot(machine: AnyStateMachine): string {
   const lines: string[] = [
     `digraph ${dotString(root.id)} {`,
     `  // generated from machine '${root.id}' by cli/diagrams; do not edit`,
-    '  graph [compound=true, rankdir=TB, fontname="Helvetica", fontsize=12, nodesep=0.15, ranksep=0.35, newrank=true];',
+    // At most 13.5 × 7.5 inches (1296 × 720 CSS px): the whole chart on a laptop screen, details in tooltips.
+    `  graph [compound=true, rankdir=TB, fontname="Helvetica", fontsize=12, nodesep=0.15, ranksep=0.35, newrank=true, size="${LAPTOP.width},${LAPTOP.height}"];`,
     '  node [shape=box, style="rounded", fontname="Helvetica", fontsize=11];',
-    '  edge [fontname="Helvetica", fontsize=9];',
+    '  edge [fontname="Helvetica", fontsize=10];',
   ];
   const edges: string[] = [];
   let starts = 0;
@@ -226,25 +234,29 @@ export function toDot(machine: AnyStateMachine): string {
       const id = nodeId(child.id);
       const notes = stateNotes(child);
       const always = alwaysOf(machine, child);
-      // Targetless transitions are listed inside the state.
-      for (const t of [...transitionsOf(machine, child), ...always]) if (!t.target?.[0]) notes.push(...noteLines(t));
+      // Targetless transitions: their events inside the state (`on: cmd.option ×6, …`), each in full in the tooltip.
+      const internal = [...transitionsOf(machine, child), ...always].filter((t) => !t.target?.[0]);
+      const counts = new Map<string, number>();
+      for (const t of internal) counts.set(eventLabel(t), (counts.get(eventLabel(t)) ?? 0) + 1);
+      if (counts.size > 0) notes.push(...wrap([...counts].map(([e, n], k) => `${k === 0 ? 'on: ' : ''}${e}${n > 1 ? ` ×${n}` : ''}`), ', ', '  '));
+      const tooltip = [child.key, ...stateNotes(child), ...internal.flatMap(noteLines)].join('\n');
       const text = [child.key, ...notes].join('\n');
       if (compound.has(id)) {
         lines.push(`${indent}subgraph ${clusterOf(id)} {`);
-        lines.push(`${indent}  label=${dotString(text)}; style="rounded"; labeljust=l;`);
+        lines.push(`${indent}  label=${dotString(text)}; tooltip=${dotString(tooltip)}; style="rounded"; labeljust=l;`);
         lines.push(`${indent}  ${anchor(id)} [shape=point, style=invis, width=0.01, label=""];`);
         walk(child, `${indent}  `);
         lines.push(`${indent}}`);
       } else {
         const shape = child.type === 'final' ? ', peripheries=2' : '';
-        lines.push(`${indent}${id} [label=${dotString(text)}${shape}];`);
+        lines.push(`${indent}${id} [label=${dotString(text)}, tooltip=${dotString(tooltip)}${shape}];`);
       }
       for (const t of [...transitionsOf(machine, child), ...always]) {
         const target = t.target?.[0];
         if (!target) continue;
         const to = nodeId(target);
         const raw = target.replace(/^#/, '');
-        const attrs = [`label=${dotString(dotLabel(t))}`];
+        const attrs = [`label=${dotString(dotLabel(t))}`, `tooltip=${dotString(dotTooltip(t))}`, `labeltooltip=${dotString(dotTooltip(t))}`];
         // Clip at a cluster's border only when the other end is outside it.
         if (compound.has(id) && !raw.startsWith(`${child.id}.`) && raw !== child.id) attrs.push(`ltail=${clusterOf(id)}`);
         if (compound.has(to) && !child.id.startsWith(`${raw}.`) && raw !== child.id) attrs.push(`lhead=${clusterOf(to)}`);

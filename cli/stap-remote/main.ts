@@ -133,7 +133,7 @@ export async function main(argv: readonly string[]): Promise<number> {
       return 1;
     }
   }
-  if (trace && o.timeline) trace.events$.subscribe((e) => process.stderr.write(renderText([e])));
+  if (trace && o.timeline) trace.events$.subscribe((e) => process.stderr.write(renderText([e], null, { analysis: false })));
   // Stately's client pulls in ws and superjson: loaded only for --inspect, not on every start.
   const inspector =
     o.inspect === undefined || o.inspect === false

@@ -5,8 +5,12 @@
  * sequence diagram or one self-contained HTML page; or follow a growing
  * trace live.
  *
- *   stapsh-trace render FILE [--format text|mermaid|svg|html] [-o OUT]
+ *   stapsh-trace render FILE… [--format text|mermaid|svg|html] [-o OUT]
+ *   stapsh-trace merge FILE… -o OUT
  *   stapsh-trace follow FILE [--interval MS]
+ *
+ * Several FILEs (the host's, the proxy's and the guest's traces of the same
+ * sessions) are merged onto one timeline (trace/merge.ts).
  *
  * `follow` prints each new event as a text line as FILE grows (a trace or a
  * transcript, detected from its first line), reopens FILE when it shrinks or
@@ -22,7 +26,10 @@ import { InvalidArgumentError, Option } from 'commander';
 import { cliProgram, cliSubcommand, parseCli, usageError } from '../common/cli.js';
 import { stdoutClosed } from '../common/launch.js';
 import { cannot } from '../common/words.js';
-import { parseTraceLine, type TraceEvent } from '../../trace/format.js';
+import { basename } from 'node:path';
+import { packageStatecharts } from '../common/statecharts.js';
+import { makeHeader, parseTraceLine, serializeTrace, type TraceEvent, type TraceHeader } from '../../trace/format.js';
+import { alignmentText, mergeTraces, type MergeInput } from '../../trace/merge.js';
 import { renderHtml, renderSvg } from '../../trace/html.js';
 import { readAnyTrace, renderMermaid, renderText, transcriptDecoder } from '../../trace/render.js';
 
@@ -42,32 +49,42 @@ const defaultIo: MainIo = {
 const FORMATS = ['text', 'mermaid', 'svg', 'html'] as const;
 type RenderFormat = (typeof FORMATS)[number];
 
-function render(file: string, format: RenderFormat, out: string | undefined, io: MainIo): number {
+/** Read one input (trace or transcript); reports on stderr, null when unusable. */
+function readInput(file: string, io: MainIo): (ReturnType<typeof readAnyTrace> & object) | null {
   let text: string;
   try {
     text = readFileSync(file, 'utf8');
   } catch (error) {
     io.stderr(`stapsh-trace: ${cannot('read', file, error)}\n`);
-    return 1;
+    return null;
   }
   const parsed = readAnyTrace(text, { source: file });
   if (parsed === null) {
     io.stderr(`stapsh-trace: ${file} is neither a stapflow trace nor a transcript (no JSON line with "type":"header", "kind" or "dir")\n`);
-    return 1;
+    return null;
   }
   for (const e of parsed.errors) io.stderr(`stapsh-trace: ${file}:${e.line}: ${e.message} (line skipped)\n`);
   if (parsed.events.length === 0 && parsed.errors.length > 0) {
     io.stderr(`stapsh-trace: ${file}: no readable events\n`);
-    return 1;
+    return null;
   }
-  const output =
-    format === 'mermaid'
-      ? renderMermaid(parsed.events)
-      : format === 'svg'
-        ? renderSvg(parsed.events)
-        : format === 'html'
-          ? renderHtml(parsed.events, parsed.header)
-          : renderText(parsed.events, parsed.header);
+  return parsed;
+}
+
+/** One input as it is, or several merged onto one timeline (sessions matched, clocks aligned). */
+function readInputs(files: readonly string[], io: MainIo): { header: TraceHeader | null; events: TraceEvent[] } | null {
+  const inputs: MergeInput[] = [];
+  for (const file of files) {
+    const parsed = readInput(file, io);
+    if (parsed === null) return null;
+    inputs.push({ name: files.length > 1 ? basename(file) : file, header: parsed.header, events: parsed.events });
+  }
+  if (inputs.length === 1) return { header: inputs[0]!.header, events: [...inputs[0]!.events] };
+  const merged = mergeTraces(inputs);
+  return { header: merged.header, events: merged.events };
+}
+
+function writeOut(out: string | undefined, output: string, io: MainIo): number {
   if (out === undefined) {
     io.stdout(output);
     return 0;
@@ -79,6 +96,28 @@ function render(file: string, format: RenderFormat, out: string | undefined, io:
     return 1;
   }
   return 0;
+}
+
+function render(files: readonly string[], format: RenderFormat, out: string | undefined, io: MainIo): number {
+  const read = readInputs(files, io);
+  if (read === null) return 1;
+  const output =
+    format === 'mermaid'
+      ? renderMermaid(read.events)
+      : format === 'svg'
+        ? renderSvg(read.events)
+        : format === 'html'
+          ? renderHtml(read.events, read.header, { statecharts: packageStatecharts() })
+          : renderText(read.events, read.header);
+  return writeOut(out, output, io);
+}
+
+function merge(files: readonly string[], out: string, io: MainIo): number {
+  const read = readInputs(files, io);
+  if (read === null) return 1;
+  const status = writeOut(out, serializeTrace(read.header ?? makeHeader(), read.events), io);
+  if (status === 0 && read.header?.merged) io.stderr(alignmentText(read.header.merged).replace(/^# /gm, 'stapsh-trace: '));
+  return status;
 }
 
 export interface FollowOptions {
@@ -101,7 +140,7 @@ export async function follow(file: string, options: FollowOptions, io: MainIo): 
   let partial = '';
   let decode: ((line: string) => void) | null = null;
   let lineNo = 0;
-  const print = (e: TraceEvent) => io.stdout(renderText([e]));
+  const print = (e: TraceEvent) => io.stdout(renderText([e], null, { analysis: false }));
   const restart = () => {
     offset = 0;
     partial = '';
@@ -124,7 +163,7 @@ export async function follow(file: string, options: FollowOptions, io: MainIo): 
           try {
             const parsed = parseTraceLine(l);
             if ('kind' in parsed) print(parsed);
-            else io.stdout(renderText([], parsed));
+            else io.stdout(renderText([], parsed, { analysis: false }));
           } catch (error) {
             io.stderr(`stapsh-trace: ${file}:${lineNo}: ${error instanceof Error ? error.message : String(error)} (line skipped)\n`);
           }
@@ -197,10 +236,16 @@ export async function main(argv: readonly string[], io: MainIo = defaultIo): Pro
   const out = { stdout: io.stdout, stderr: io.stderr };
   const program = cliProgram('stapsh-trace', 'Render stapflow traces (JSONL, docs/trace-format.md) and byte-exact protocol transcripts.', out);
   cliSubcommand(program, 'render', out)
-    .description('render FILE (a stapflow trace or a {t,dir,bytes,text} transcript, auto-detected) as a timeline or a diagram')
-    .argument('<FILE>', 'trace or transcript (JSON Lines)')
+    .description(
+      'render FILE (a stapflow trace or a {t,dir,bytes,text} transcript, auto-detected) as a timeline or a diagram; ' +
+        "several FILEs (host's, proxy's, guest's traces of the same sessions) are merged onto one timeline first, as `merge` does",
+    )
+    .argument('<FILE...>', 'traces or transcripts (JSON Lines)')
     .addOption(
-      new Option('-f, --format <FORMAT>', 'text (a timeline), mermaid (a sequenceDiagram), svg (a sequence diagram) or html (one self-contained page)')
+      new Option(
+        '-f, --format <FORMAT>',
+        'text (a timeline with Δt, command → reply latencies and a phase waterfall), mermaid (a sequenceDiagram), svg (a sequence diagram) or html (one self-contained page: bytes, statecharts, search)',
+      )
         .default('text')
         .argParser((v: string) => {
           if (!(FORMATS as readonly string[]).includes(v)) throw new InvalidArgumentError("must be 'text', 'mermaid', 'svg' or 'html'");
@@ -208,8 +253,18 @@ export async function main(argv: readonly string[], io: MainIo = defaultIo): Pro
         }),
     )
     .option('-o, --output <OUT>', 'write to OUT instead of stdout')
-    .action((file: string, o: { format: RenderFormat; output?: string }) => {
-      status = render(file, o.format, o.output, io);
+    .action((files: string[], o: { format: RenderFormat; output?: string }) => {
+      status = render(files, o.format, o.output, io);
+    });
+  cliSubcommand(program, 'merge', out)
+    .description(
+      'merge traces of the same sessions recorded by different processes (stap-remote, stapsh-proxy, stapsh --trace) into one trace: ' +
+        'sessions matched by the hello nonce (else by their commands and order), clocks aligned from frames seen on both sides; the alignment and its error go to stderr and into the header',
+    )
+    .argument('<FILE...>', 'traces (JSON Lines)')
+    .requiredOption('-o, --output <OUT>', 'the merged trace (JSON Lines)')
+    .action((files: string[], o: { output: string }) => {
+      status = merge(files, o.output, io);
     });
   cliSubcommand(program, 'follow', out)
     .description('print new events of FILE (trace or transcript) as text lines as it grows; reopens it on rotation; stop with SIGINT')
@@ -241,7 +296,7 @@ export async function main(argv: readonly string[], io: MainIo = defaultIo): Pro
     .allowExcessArguments(true)
     .action(() => {
       const [word] = program.args;
-      usageError(program, word === undefined ? 'missing command: render or follow' : `unknown command '${word}' (render or follow)`);
+      usageError(program, word === undefined ? 'missing command: render, merge or follow' : `unknown command '${word}' (render, merge or follow)`);
     });
   const usage = await parseCli(program, argv);
   return usage ?? status;

@@ -2,7 +2,7 @@ import { readdirSync, readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { diagramFiles, MACHINES } from '../../cli/diagrams/generate.js';
-import { dotToSvg, toDot } from '../../cli/diagrams/statechart.js';
+import { dotToSvg, LAPTOP, toDot } from '../../cli/diagrams/statechart.js';
 
 const DIR = resolve(import.meta.dirname, '../../diagrams');
 
@@ -22,6 +22,18 @@ describe('diagrams/', () => {
         expect(guest, `${word} in guestStapsh.${ext}`).toContain(word);
       }
       expect(files.get(`staprunChild.${ext}`)).toContain('after grace');
+    }
+  });
+
+  it('fit a laptop screen (13.5 × 7.5 in at most) without XState internals (raise, cancel, generated ids)', async () => {
+    for (const [name, text] of await diagramFiles()) {
+      expect(text, name).not.toMatch(/xstate\.(raise|cancel)|xstate\.done|xstate\.after/);
+      if (!name.endsWith('.svg')) continue;
+      const [, w, h] = /<svg width="(\d+(?:\.\d+)?)pt" height="(\d+(?:\.\d+)?)pt"/.exec(text)!;
+      expect(Number(w), `${name} width`).toBeLessThanOrEqual(LAPTOP.width * 72);
+      expect(Number(h), `${name} height`).toBeLessThanOrEqual(LAPTOP.height * 72);
+      // Every transition's actions are still there, as tooltips.
+      expect(text, name).toMatch(/xlink:title="[^"]* \/ [^"]+"/);
     }
   });
 

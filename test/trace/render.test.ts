@@ -45,7 +45,7 @@ describe.each(cases)('transcript $file', ({ file, module, frames, payload }) => 
 
   it('renders a text timeline', () => {
     const out = renderText(trace.events, trace.header);
-    expect(out).toMatch(/^ +0\.000\d {2}host → guest {2}stap 4\.8 {2}\(9 B\)$/m);
+    expect(out).toMatch(/^ +0\.000\d +\+0\.0000 {2}host → guest {2}stap 4\.8 {2}\(9 B\) {2}\[stap → hello \d+\.\d+ ms\]$/m);
     expect(out).toMatch(/guest → host {2}stapsh 4\.8 x86_64/);
     expect(out).toContain('host → guest  option data');
     expect(out).toContain(`host → guest  file 1904 ${module}  (23 B)`);
@@ -148,7 +148,8 @@ describe('stapsh-trace CLI', () => {
   it('has --help', () => {
     const r = run('--help');
     expect(r.status).toBe(0);
-    expect(r.stdout).toContain('render [options] <FILE>');
+    expect(r.stdout).toContain('render [options] <FILE...>');
+    expect(r.stdout).toContain('merge [options] <FILE...>');
     const r2 = run('render', '--help');
     expect(r2.status).toBe(0);
     expect(r2.stdout).toContain('--format <FORMAT>');
