@@ -372,9 +372,9 @@ export const hostSession = setup({
       uploads: ({ event }) => (event as unknown as { output: readonly UploadSpec[] }).output,
     }),
     failPrepare: assign({
-      error: ({ event }) => {
+      error: ({ context, event }) => {
         const error = (event as unknown as { error?: unknown }).error;
-        return error instanceof Error ? error.message : String(error);
+        return `no module: ${error instanceof Error ? error.message : String(error)} on remote '${context.input.remote}'`;
       },
     }),
     failPrepareTimeout: assign({
