@@ -156,7 +156,7 @@ export function cacheKey(parts: CacheKeyParts): string {
     JSON.stringify(parts.stapOptions),
     parts.machine,
     parts.kernelRelease,
-    parts.kernelTree ?? '',
+    parts.kernelTree,
     parts.stap,
   ];
   return createHash('sha256').update(JSON.stringify(fields)).digest('hex');
