@@ -31,9 +31,8 @@ export function readModuleFile(path: string): ModuleFileCheck {
   try {
     stat = statSync(path);
   } catch (cause) {
-    const code = (cause as { code?: string }).code;
-    const problem = code === 'ENOENT' ? `module ${path} does not exist` : `cannot read module ${path}`;
-    return { ok: false, problem, cause };
+    if ((cause as { code?: string }).code === 'ENOENT') return { ok: false, problem: `module ${path} does not exist` };
+    return { ok: false, problem: `cannot read module ${path}`, cause };
   }
   if (stat.isDirectory()) return { ok: false, problem: `module ${path} is a directory, not a compiled module` };
   if (!stat.isFile()) return { ok: false, problem: `module ${path} is not a regular file` };
