@@ -13,8 +13,25 @@ import { compileFor, CompileError, DEFAULT_COMPILE_TIMEOUT_MS, type CompiledGrou
 import { runOnRemotes, type RunnerHandle, type RunnerOptions } from './runner.js';
 import type { GuestHello } from '../machines/hostSession.js';
 import type { ModuleFile } from './session.js';
+import { parseRemote } from '../protocol/remoteUri.js';
+import { connectRemote, RemoteConnectError } from './connect.js';
 
-export interface RunScriptOptions extends Omit<RunnerOptions, 'module' | 'onEnded' | 'prepareTimeoutMs'> {
+/** A remote by its URI, as stap opens it. */
+async function connectByUri(uri: string) {
+  const parsed = parseRemote(uri);
+  if (!parsed.ok) throw new RemoteConnectError(parsed.message, uri, { code: 'EINVAL' });
+  return connectRemote(parsed.spec, uri);
+}
+
+/** As stap: data framing over the schemes whose channel does not keep stderr apart. */
+function wantsData(uri: string): boolean {
+  const parsed = parseRemote(uri);
+  return parsed.ok && (parsed.spec.kind === 'unix' || parsed.spec.kind === 'libvirt');
+}
+
+export interface RunScriptOptions extends Omit<RunnerOptions, 'module' | 'onEnded' | 'prepareTimeoutMs' | 'connect'> {
+  /** Opens the channel to one remote (default: by its URI, as `connect` does: `unix:`, `stapsh:`, `ssh://`, …). */
+  readonly connect?: RunnerOptions['connect'];
   /** How to compile: runtime, stap, its options, build trees, cache, bound. */
   readonly compile?: Omit<CompileOptions, 'signal'>;
 }
@@ -71,6 +88,8 @@ export function runScript(uris: readonly string[], script: ScriptSource, options
   const prepareTimeoutMs = (compile.timeoutMs ?? DEFAULT_COMPILE_TIMEOUT_MS) * Math.max(1, uris.length) + 2 * replyMs;
 
   const runner = runOnRemotes(uris, {
+    connect: connectByUri,
+    wantData: wantsData,
     ...runnerOptions,
     prepareTimeoutMs,
     module: (hello, index) =>

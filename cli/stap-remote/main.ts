@@ -145,6 +145,10 @@ export async function main(argv: readonly string[]): Promise<number> {
     return usageStatus(program, '--runtime, --kernel-tree and stap options after -- apply to scripts, not to a compiled module');
   }
   // Checks before any connection: one line, status 1.
+  if (o.e === undefined && existsSync(target) && statSync(target).isDirectory()) {
+    process.stderr.write(`stap-remote: ${target} is a directory, not a script (.stp) or a compiled module (.ko, .so or .bo)\n`);
+    return 1;
+  }
   let module: { name: string; bytes: Uint8Array } | null = null;
   if (script === null) {
     const checked = readModuleFile(target);

@@ -51,7 +51,7 @@ async function run(...args: string[]) {
 describe('stap-remote checks before connecting', () => {
   const cases: [string, () => string[], RegExp][] = [
     ['a missing module', () => [join(dir, 'absent.ko')], /^stap-remote: module \S+absent\.ko does not exist\n$/],
-    ['a directory', () => [join(dir, 'dir.ko')], /^stap-remote: module \S+dir\.ko is a directory, not a compiled module\n$/],
+    ['a directory', () => [join(dir, 'dir.ko')], /^stap-remote: \S+dir\.ko is a directory, not a script \(\.stp\) or a compiled module \(\.ko, \.so or \.bo\)\n$/],
     ['a wrong extension', () => [join(dir, 'm.txt')], /^stap-remote: '\S+m\.txt' is neither a script \(\.stp\) nor a compiled module \(\.ko, \.so or \.bo\)\n$/],
     ['a name with a space', () => [join(dir, 'my mod.ko')], /^stap-remote: module name 'my mod' contains a space: stap's module names are letters, digits and underscores only\n$/],
     ['a name with a dash', () => [join(dir, 'a-b.bo')], /^stap-remote: module name 'a-b' contains '-'/],

@@ -96,7 +96,7 @@ describe('stap-remote', () => {
     await waitForListening(sock);
     const plainGuest = cli(`--remote=unix:${sock}`, module3);
     expect((await plainGuest.wait(20_000)).code).toBe(0);
-    expect(plainGuest.stdout()).toContain('args: -R -r 0:unix:');
+    expect(plainGuest.stdout()).toContain('args: -R ./three.ko -r 0:unix:');
     const sock2 = join(dir, 'plain2.sock');
     spawnTracked([process.execPath, OUR_STAPSH, '--listen', `unix:${sock2}`, '--bindir', bindir], { env: env() });
     await waitForListening(sock2);
