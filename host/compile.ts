@@ -14,7 +14,7 @@ import { createHash } from 'node:crypto';
 import { accessSync, constants as fsConstants, existsSync, mkdirSync, mkdtempSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { homedir, tmpdir } from 'node:os';
 import { delimiter, isAbsolute, join, resolve } from 'node:path';
-import { compiledModuleName, MODULE_EXTENSIONS } from '../protocol/moduleName.js';
+import { compiledModuleName, MODULE_EXTENSIONS, stapArchitecture } from '../protocol/moduleName.js';
 import type { Runtime } from '../protocol/runCommand.js';
 import type { GuestHello } from '../machines/hostSession.js';
 import { MAX_MODULE_BYTES, readBounded } from './moduleFile.js';
@@ -176,7 +176,7 @@ export function stapArguments(spec: {
     '-p4',
     `--runtime=${spec.runtime}`,
     '-a',
-    spec.machine,
+    stapArchitecture(spec.machine),
     '-r',
     spec.kernelTree ?? spec.release,
     '-m',
@@ -333,7 +333,7 @@ async function runStap(stap: string, argv: readonly string[], fileName: string, 
     const where = describeGroup(group);
     if (exit.error) throw new CompileError(`cannot run ${stap}: ${exit.error.message}`, null, 'error', group);
     if (ended === 'interrupted') throw new CompileError(`compiling for ${where} interrupted`, exit.code, 'interrupted', group);
-    if (ended === 'timeout') throw new CompileError(`stap did not finish compiling for ${where} within ${Math.round(timeoutMs / 1000)} s`, exit.code, 'timeout', group);
+    if (ended === 'timeout') throw new CompileError(`stap did not finish compiling for ${where} within ${timeoutMs % 1000 === 0 ? `${timeoutMs / 1000} s` : `${timeoutMs} ms`}`, exit.code, 'timeout', group);
     if (exit.code !== 0) {
       const how = exit.code === null ? `killed by ${exit.signal}` : `exit status ${exit.code}`;
       throw new CompileError(`stap -p4 for ${where} failed (${how})`, exit.code, 'failed', group);

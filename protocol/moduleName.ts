@@ -63,3 +63,22 @@ export function compiledModuleName(keyHex: string): string {
   if (!/^[0-9a-f]{16,}$/.test(keyHex)) throw new Error(`not a hex cache key: ${keyHex}`);
   return `stapflow_${keyHex.slice(0, 16)}`;
 }
+
+/**
+ * The architecture stap's `-a` wants for a hello's machine (`uname -m`):
+ * the kernel's ARCH, as stap maps a machine for itself (its util.cxx
+ * `normalize_machine`: i?86 → i386, arm* → arm, aarch64 → arm64, s390x →
+ * s390, ppc* → powerpc, mips* → mips, sh2/3/4 → sh, sun4u → sparc64);
+ * anything else (x86_64 among them) is left as it is.
+ */
+export function stapArchitecture(machine: string): string {
+  if (/^i[3-6]86$/.test(machine)) return 'i386';
+  if (machine === 'sun4u') return 'sparc64';
+  if (machine === 'aarch64') return 'arm64';
+  if (machine.startsWith('arm') || machine === 'sa110') return 'arm';
+  if (machine === 's390x') return 's390';
+  if (machine.startsWith('ppc')) return 'powerpc';
+  if (machine.startsWith('mips')) return 'mips';
+  if (/^sh[234]/.test(machine)) return 'sh';
+  return machine;
+}

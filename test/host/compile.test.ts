@@ -53,7 +53,7 @@ describe("stap's argv", () => {
       stapArguments({ runtime: 'bpf', machine: 'x86_64', release: '6.1.0', kernelTree: null, moduleName: 'stapflow_0123', stapOptions: ['-g', '-D', 'X=1'], script: { text: 'probe begin{}', args: ['a'] } }),
     ).toEqual(['-p4', '--runtime=bpf', '-a', 'x86_64', '-r', '6.1.0', '-m', 'stapflow_0123', '-g', '-D', 'X=1', '-e', 'probe begin{}', 'a']);
     const withTree = stapArguments({ runtime: 'kernel', machine: 'aarch64', release: '6.1.0', kernelTree: '/trees/6.1', moduleName: 'n', stapOptions: [], script: { file: '/s/x.stp' } });
-    expect(withTree).toEqual(['-p4', '--runtime=kernel', '-a', 'aarch64', '-r', '/trees/6.1', '-m', 'n', '/s/x.stp']);
+    expect(withTree).toEqual(['-p4', '--runtime=kernel', '-a', 'arm64', '-r', '/trees/6.1', '-m', 'n', '/s/x.stp']);
   });
 });
 

@@ -131,6 +131,19 @@ describe('runScript', () => {
     await eventually(() => readdirSync(guestTmp).length === 0, 10_000, 'guest temp dirs removed');
   });
 
+  it('a compile over its bound is stopped and reported as a timeout', async () => {
+    const handle = runScript([`unix:${socks.b}`], { text: 'probe SLOW' }, {
+      connect: (uri) => connectUnix(uri.slice('unix:'.length)),
+      wantData: true,
+      compile: { runtime: 'bpf', stap, cache: false, timeoutMs: 300, onStderr: () => undefined },
+    });
+    const report = await handle.compiled;
+    expect(!report.ok && report.error.reason).toBe('timeout');
+    expect(!report.ok && report.error.message).toMatch(/^stap did not finish compiling for 6\.1\.0-b \S+ within 300 ms$/);
+    expect((await handle.done).results[0]!.result.ok).toBe(false);
+    await eventually(() => readdirSync(guestTmp).length === 0, 10_000, 'guest temp dirs removed');
+  });
+
   it('no remote reachable: nothing compiled, the connection error reported', async () => {
     const before = compiles();
     const { handle } = run([`unix:${join(dir, 'nobody.sock')}`], 'probe begin {}', false);

@@ -2,7 +2,7 @@
 
 import { fc, test } from '@fast-check/vitest';
 import { describe, expect, it } from 'vitest';
-import { checkModuleFileName, compiledModuleName, isModuleName, isRuntime } from '../../protocol/moduleName.js';
+import { checkModuleFileName, compiledModuleName, isModuleName, isRuntime, stapArchitecture } from '../../protocol/moduleName.js';
 
 const runs = Number(process.env.FC_NUM_RUNS ?? 200);
 const NAME_CHARS = 'abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_';
@@ -70,5 +70,24 @@ describe('names', () => {
 
   it('compiledModuleName refuses what is not a hex key', () => {
     expect(() => compiledModuleName('xyz')).toThrow(/not a hex cache key/);
+  });
+});
+
+describe('stapArchitecture', () => {
+  it("maps uname -m to the kernel's ARCH as stap does, leaves the rest", () => {
+    const cases: [string, string][] = [
+      ['x86_64', 'x86_64'],
+      ['i686', 'i386'],
+      ['i386', 'i386'],
+      ['aarch64', 'arm64'],
+      ['armv7l', 'arm'],
+      ['s390x', 's390'],
+      ['ppc64le', 'powerpc'],
+      ['mips64', 'mips'],
+      ['sh4', 'sh'],
+      ['sun4u', 'sparc64'],
+      ['riscv64', 'riscv64'],
+    ];
+    for (const [m, a] of cases) expect(stapArchitecture(m), m).toBe(a);
   });
 });
