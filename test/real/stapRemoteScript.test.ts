@@ -206,6 +206,25 @@ describeReal('stap-remote compiles scripts with real stap 4.8', () => {
     expect(guest.exited()).toBeUndefined();
   });
 
+  itReal('on a terminal, a progress line per compile (none on a cache hit)', async () => {
+    const sock = join(dir, 'tty.sock');
+    await ourGuest(sock);
+    const { env } = runEnv('tty');
+    const args = [process.execPath, STAP_REMOTE, '-e', HELLO_SCRIPT, '--runtime=bpf', '--kernel-tree', `${osRelease()}=${tree}`, `--remote=unix:${sock}`, `--remote=unix:${sock}`];
+    // util-linux's script gives the command a pty for stdout and stderr.
+    const inTty = () => spawnTracked(['script', '-qfec', args.map((a) => `'${a.replace(/'/g, `'\\''`)}'`).join(' '), '/dev/null'], { env });
+    const first = inTty();
+    expect((await first.wait(60_000)).code).toBe(0);
+    // (read as latin1: the line's closing … is three bytes there)
+    expect(first.stdout()).toContain(`compiling for ${osRelease()} `);
+    expect(first.stdout()).toMatch(/compiling for \S+ \S+ \(2 remotes\)/);
+    expect(first.stdout().match(/compiling for/g)).toHaveLength(1);
+    const second = inTty();
+    expect((await second.wait(60_000)).code).toBe(0);
+    expect(second.stdout()).not.toContain('compiling for');
+    expect(second.stdout()).toContain('hi');
+  });
+
   itReal('a compile longer than the reply bound does not time the guests out', async () => {
     const sock = join(dir, 'long.sock');
     await ourGuest(sock);
