@@ -14,9 +14,13 @@
 import type { Readable } from 'node:stream';
 import type { Observable } from 'rxjs';
 import { concatBytes } from '../protocol/bytes.js';
+import type { GuestHello } from '../machines/hostSession.js';
 import type { Transport } from '../transports/transport.js';
 import { OutputFlow, OutputGate, withOutput, type OutputChunk, type OutputMembers } from './output.js';
 import { startSession, type HostSessionHandle, type ModuleFile, type SessionOptions, type SessionResult } from './session.js';
+
+/** A module for one remote, from its hello (its index and URI say which remote). */
+export type ModuleForRemote = (hello: GuestHello, index: number, uri: string) => Promise<ModuleFile>;
 
 export interface RemoteOutput extends OutputChunk {
   /** Index of the remote among those given. */
@@ -26,7 +30,14 @@ export interface RemoteOutput extends OutputChunk {
 export interface RunnerOptions extends Omit<SessionOptions, 'remote' | 'remoteIndex' | 'module' | 'wantData'> {
   /** Request data framing: for all remotes, or per remote (stap asks for it over unix: and libvirt:). */
   readonly wantData?: boolean | ((uri: string, index: number) => boolean);
-  readonly module: ModuleFile;
+  /** The module: one file for every remote, or one per remote once its hello is in (see `ModuleForHello`). */
+  readonly module: ModuleFile | ModuleForRemote;
+  /**
+   * Called once per remote when it is out of the run: its connection failed
+   * (`result` null) or its session ended. For coordinators that wait for
+   * every remote's hello (`runScript`).
+   */
+  readonly onEnded?: (uri: string, index: number, result: SessionResult | null) => void;
   /** Prefix each stdout line with `N: ` (stap's --remote-prefix). */
   readonly prefix?: boolean;
   /** Opens the channel to one remote. */
@@ -91,7 +102,7 @@ export function prefixLines(index: number): { push(bytes: Uint8Array): Uint8Arra
 }
 
 export function runOnRemotes(uris: readonly string[], options: RunnerOptions): RunnerHandle {
-  const { wantData, fallback, hooks, prefix, connect, ...sessionOptions } = options;
+  const { wantData, fallback, hooks, prefix, connect, module, onEnded, ...sessionOptions } = options;
   const sessions: (HostSessionHandle | null)[] = uris.map(() => null);
   const connectErrors: unknown[] = uris.map(() => null);
   let interrupted = false;
@@ -122,10 +133,12 @@ export function runOnRemotes(uris: readonly string[], options: RunnerOptions): R
       transport = await connect(uri, index);
     } catch (error) {
       connectErrors[index] = error;
+      onEnded?.(uri, index, null);
       return;
     }
     if (closing) {
       connectErrors[index] = new Error(`closed by the host before the session started on remote '${uri}'`);
+      onEnded?.(uri, index, null);
       await transport.close();
       return;
     }
@@ -134,6 +147,7 @@ export function runOnRemotes(uris: readonly string[], options: RunnerOptions): R
     let session = startSession(transport, {
       ...sessionOptions,
       ...hooks?.(uri, index),
+      module: typeof module === 'function' ? (hello: GuestHello) => module(hello, index, uri) : module,
       remote: uri,
       remoteIndex: index,
       ...(want === undefined ? {} : { wantData: want }),
@@ -148,6 +162,7 @@ export function runOnRemotes(uris: readonly string[], options: RunnerOptions): R
       }
     }
     for (const bytes of lines?.end() ?? []) await emit({ remote: index, stream: 'stdout', bytes });
+    if (onEnded) onEnded(uri, index, await session.done);
   };
 
   const done = (async () => {

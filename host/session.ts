@@ -28,9 +28,18 @@ export interface ModuleFile {
   readonly bytes: Uint8Array;
 }
 
+/**
+ * A module known only once the guest's hello is in: compiled for its
+ * machine and release (`runScript`). The session waits for it after the
+ * options, bounded by `prepareTimeoutMs` rather than the reply timeout.
+ */
+export type ModuleForHello = (hello: GuestHello) => Promise<ModuleFile>;
+
 export interface SessionOptions {
-  /** The compiled module (`.ko`, `.so` or `.bo`). */
-  readonly module: ModuleFile;
+  /** The compiled module (`.ko`, `.so` or `.bo`), or how to get it for the guest's hello. */
+  readonly module: ModuleFile | ModuleForHello;
+  /** Bound on getting a `ModuleForHello` module (default: the reply timeout). */
+  readonly prepareTimeoutMs?: number;
   readonly moduleArgs?: readonly string[];
   /** The remote's URI, for messages and for `-r IDX:URI`. */
   readonly remote: string;
@@ -113,7 +122,16 @@ const STDERR_QUIET_MS = 2_000;
 export function startSession(transport: Transport, options: SessionOptions): HostSessionHandle {
   const output = new OutputFlow(transport, options.outputHighWaterMark);
   const decoder = new ReplyDecoder();
-  const { module } = options;
+  const given = options.module;
+  // A module for the hello is set once `prepare` resolved, before the upload that sends it.
+  let module: ModuleFile = typeof given === 'function' ? { name: '', bytes: new Uint8Array(0) } : given;
+  const prepare =
+    typeof given === 'function'
+      ? async (hello: GuestHello) => {
+          module = await given(hello);
+          return [{ name: module.name, size: module.bytes.length }];
+        }
+      : undefined;
   const sendFile = async (): Promise<void> => {
     const total = module.bytes.length;
     const header = encode.file(total, module.name);
@@ -136,7 +154,9 @@ export function startSession(transport: Transport, options: SessionOptions): Hos
       // stapvirt, whose own stderr is apart but relays a port that merges the guest's).
       wantData: options.wantData ?? (!transport.capabilities.separateStderr || transport.capabilities.freshPeer === false),
       verbose: options.verbose ?? 0,
-      uploads: [{ name: module.name, size: module.bytes.length }],
+      uploads: prepare ? [] : [{ name: module.name, size: module.bytes.length }],
+      ...(prepare ? { prepare } : {}),
+      ...(options.prepareTimeoutMs === undefined ? {} : { prepareTimeoutMs: options.prepareTimeoutMs }),
       runArgs: (hello) =>
         runArguments({
           module: module.name,

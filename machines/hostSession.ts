@@ -74,6 +74,16 @@ export interface HostSessionInput {
    * `sendFile` actor, so one machine definition serves every session).
    */
   readonly sendFile?: (spec: UploadSpec) => Promise<void>;
+  /**
+   * The uploads are known only once the hello is in (a module compiled for
+   * the guest's machine and release): after the options, the session waits
+   * for this (the `prepare` actor) instead of a reply, bounded by
+   * `prepareTimeoutMs`; its files replace `uploads`. A failure or Ctrl-C
+   * meanwhile tells the guest to quit.
+   */
+  readonly prepare?: (hello: GuestHello) => Promise<readonly UploadSpec[]>;
+  /** Bound on `prepare` (default: the reply timeout); a compile's own bound, not the guest's. */
+  readonly prepareTimeoutMs?: number;
 }
 
 /**
@@ -133,6 +143,8 @@ export interface HostContext {
   readonly staleBytes: number;
   /** Options still to send, in order. */
   readonly options: readonly string[];
+  /** The files to upload: the input's, or what `prepare` gave. */
+  readonly uploads: readonly UploadSpec[];
   readonly uploadIndex: number;
   readonly error: string | null;
   readonly ended: 'quit' | 'eof' | null;
@@ -206,6 +218,14 @@ function candidateBytes(hello: GuestHello): number {
 const lineBytes = (event: HostInputEvent) =>
   event.type.startsWith('REPLY.') ? (event as ReplyLineEvent).text.length + 1 : event.type === 'GUEST.QUIT' ? 'quit\n'.length : 0;
 
+/** The uploads from the input's `prepare` (an embedder may provide this actor instead). */
+const prepareFromInput = fromPromise<readonly UploadSpec[], { hello: GuestHello; prepare?: (hello: GuestHello) => Promise<readonly UploadSpec[]> }>(
+  async ({ input }) => {
+    if (input.prepare === undefined) throw new Error('No module preparer provided');
+    return input.prepare(input.hello);
+  },
+);
+
 /** Sends a file through the input's `sendFile` (an embedder may provide this actor instead). */
 const sendFileFromInput = fromPromise<void, { spec: UploadSpec; send?: (spec: UploadSpec) => Promise<void> }>(async ({ input }) => {
   if (input.send === undefined) throw new Error('No file sender provided');
@@ -220,13 +240,15 @@ export const hostSession = setup({
     output: {} as HostOutput,
     emitted: {} as HostEmitted,
   },
-  actors: { sendFile: sendFileFromInput },
+  actors: { sendFile: sendFileFromInput, prepare: prepareFromInput },
   delays: {
     reply: ({ context }) => context.timeoutMs,
     /** A dead session's bytes before the plain hello: our guest may be restarting, so hold it 8× longer. */
     settle: ({ context }) => (context.input.helloSettleMs ?? 250) * (context.staleBytes > 0 ? 8 : 1),
     /** How often an unanswered hello is said again on a stale channel (see `retriesHello`). */
     helloRetry: ({ context }) => context.input.helloRetryMs ?? 2_000,
+    /** While the module is prepared (compiled) the guest is not asked anything: the preparer's own bound. */
+    prepare: ({ context }) => context.input.prepareTimeoutMs ?? context.timeoutMs,
   },
   guards: {
     /** A hello to take now: ours, or plain where no stale hello can be (or no nonce was sent). */
@@ -261,7 +283,8 @@ export const hostSession = setup({
     tooMuchStale: ({ context, event }) => context.staleBytes + lineBytes(event) > (context.input.maxStaleBytes ?? 1024 * 1024),
     optionsUnsupported: ({ context }) => context.options.length > 0 && !featuresOf(context.hello!.version).options,
     moreOptions: ({ context }) => context.options.length > 0,
-    moreUploads: ({ context }) => context.uploadIndex < context.input.uploads.length,
+    moreUploads: ({ context }) => context.uploadIndex < context.uploads.length,
+    prepares: ({ context }) => context.input.prepare !== undefined,
   },
   actions: {
     sendHello: emit(({ context }) => ({ type: 'send' as const, bytes: encode.hello(context.input.release, context.input.nonce) })),
@@ -298,7 +321,7 @@ export const hostSession = setup({
     sendOption: emit(({ context }) => ({ type: 'send' as const, bytes: encode.option(context.options[0]!) })),
     shiftOption: assign({ options: ({ context }) => context.options.slice(1) }),
     nextUpload: enqueueActions(({ context, enqueue }) => {
-      const spec = context.input.uploads[context.uploadIndex]!;
+      const spec = context.uploads[context.uploadIndex]!;
       enqueue.emit({ type: 'uploaded', name: spec.name, size: spec.size });
       enqueue.assign({ uploadIndex: context.uploadIndex + 1 });
     }),
@@ -345,6 +368,19 @@ export const hostSession = setup({
         `no reply to ${params.what} within ${context.timeoutMs} ms on remote '${context.input.remote}'`,
     }),
     endBy: assign({ ended: (_, params: { how: 'quit' | 'eof' }) => params.how }),
+    setUploads: assign({
+      uploads: ({ event }) => (event as unknown as { output: readonly UploadSpec[] }).output,
+    }),
+    failPrepare: assign({
+      error: ({ context, event }) => {
+        const error = (event as unknown as { error?: unknown }).error;
+        return `no module: ${error instanceof Error ? error.message : String(error)} on remote '${context.input.remote}'`;
+      },
+    }),
+    failPrepareTimeout: assign({
+      error: ({ context }) =>
+        `the module for remote '${context.input.remote}' was not ready within ${context.input.prepareTimeoutMs ?? context.timeoutMs} ms`,
+    }),
   },
 }).createMachine({
   id: 'hostSession',
@@ -357,6 +393,7 @@ export const hostSession = setup({
       ...(input.wantData ? ['data'] : []),
       ...Array.from({ length: input.verbose ?? 0 }, () => 'verbose'),
     ],
+    uploads: input.uploads,
     uploadIndex: 0,
     error: null,
     ended: null,
@@ -455,8 +492,27 @@ export const hostSession = setup({
       always: [
         { guard: 'optionsUnsupported', target: 'failed', actions: 'failOptions' },
         { guard: 'moreOptions', target: 'option' },
+        { guard: 'prepares', target: 'preparing' },
         { target: 'uploads' },
       ],
+    },
+    /**
+     * The module is being prepared for this guest (compiled for its machine
+     * and release): nothing is asked of the guest, so no reply bound runs,
+     * only the preparer's. A failure or Ctrl-C tells the guest to quit.
+     */
+    preparing: {
+      invoke: {
+        src: 'prepare',
+        input: ({ context }) => ({ hello: context.hello!, ...(context.input.prepare === undefined ? {} : { prepare: context.input.prepare }) }),
+        onDone: { target: 'uploads', actions: 'setUploads' },
+        onError: { target: 'quitting', actions: ['failPrepare', 'sendQuit'] },
+      },
+      after: { prepare: { target: 'quitting', actions: ['failPrepareTimeout', 'sendQuit'] } },
+      on: {
+        'GUEST.EOF': { target: 'failed', actions: { type: 'fail', params: { what: 'guest closed while the module was prepared' } } },
+        INTERRUPT: { target: 'quitting', actions: ['markInterrupted', 'sendQuit'] },
+      },
     },
     option: {
       entry: 'sendOption',
@@ -487,7 +543,7 @@ export const hostSession = setup({
       invoke: {
         src: 'sendFile',
         input: ({ context }) => ({
-          spec: context.input.uploads[context.uploadIndex]!,
+          spec: context.uploads[context.uploadIndex]!,
           ...(context.input.sendFile === undefined ? {} : { send: context.input.sendFile }),
         }),
         onError: { target: 'failed', actions: { type: 'fail', params: { what: 'could not send the file' } } },

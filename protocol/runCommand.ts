@@ -35,9 +35,10 @@ export function runArguments(spec: RunCommandSpec): string[] {
     case 'kernel':
       return [
         ...(f.renameFlag && !spec.moduleNameForced ? ['-R'] : []),
-        ...(f.remoteIdFlag ? ['-r', `${spec.remoteIndex}:${spec.remoteUri}`] : []),
         path,
         ...args,
+        // stap's remote.cxx appends the remote id after make_run_command's whole argv.
+        ...(f.remoteIdFlag ? ['-r', `${spec.remoteIndex}:${spec.remoteUri}`] : []),
       ];
     case 'dyninst':
       return [path, ...args, ...(f.remoteIdFlag ? [`_stp_dyninst_remote=${spec.remoteIndex}:${spec.remoteUri}`] : [])];

@@ -1,7 +1,11 @@
 /**
  * `stap-remote`: stap's pass 5 against one or more remotes. Uploads a
  * compiled module (`.ko`, `.so` or `.bo`), runs it, streams stdout and
- * stderr binary-safe as they arrive. Ctrl-C sends `quit` to every guest; a
+ * stderr binary-safe as they arrive. Given a script (`-e SCRIPT` or
+ * `SCRIPT.stp`) it first compiles it with SystemTap's `stap -p4` once per
+ * (machine, release) among the remotes' hellos (`host/script.ts`), cached
+ * under `$XDG_CACHE_HOME/stapflow/modules`; a compile error ends every
+ * session (guests told to quit) with stap's exit status. Ctrl-C sends `quit` to every guest; a
  * second Ctrl-C closes hard. Exit status: the child's where the channel
  * carries it (spawned guests, ssh), 0 for a completed session where it is
  * unknowable (sockets), 1 with a message for a failed one; with several
@@ -12,17 +16,21 @@
  * hello) is run in SystemTap's legacy mode instead (`startSshLegacySession`).
  */
 
-import { readFileSync } from 'node:fs';
+import { existsSync, statSync } from 'node:fs';
 import { constants } from 'node:os';
-import { basename, join } from 'node:path';
+import { join } from 'node:path';
 import type { Readable, Writable } from 'node:stream';
-import { InvalidArgumentError } from 'commander';
-import { cliProgram, parseCliSync, usageError } from '../common/cli.js';
+import { InvalidArgumentError, Option } from 'commander';
+import { cliProgram, parseCliSync, usageError, usageStatus } from '../common/cli.js';
 import { BROKEN_PIPE_STATUS, nextDrain } from '../common/launch.js';
 import { cannot } from '../common/words.js';
 import { parseRemote, type RemoteSpec } from '../../protocol/remoteUri.js';
 import { connectRemote, packageRoot } from '../../host/connect.js';
-import { runOnRemotes } from '../../host/runner.js';
+import { runOnRemotes, type RunnerHandle } from '../../host/runner.js';
+import { DEFAULT_COMPILE_TIMEOUT_MS, resolveStap, type ScriptSource } from '../../host/compile.js';
+import { looksLikeModule, readModuleFile } from '../../host/moduleFile.js';
+import { runScript, type CompileReport } from '../../host/script.js';
+import type { Runtime } from '../../protocol/runCommand.js';
 import { createTrace, traceSink } from '../../trace/recorder.js';
 import { renderText } from '../../trace/render.js';
 import type { InspectionEvent } from 'xstate';
@@ -42,7 +50,16 @@ interface CliOptions {
   timeline: boolean;
   inspect?: string | boolean;
   extensions: boolean;
+  e?: string;
+  runtime: Runtime;
+  stap?: string;
+  kernelTree: string[];
+  compileTimeout: number;
+  cache: boolean;
 }
+
+/** Exit status after Ctrl-C stopped a compile (128 + SIGINT, as a shell reports it). */
+const INTERRUPTED_STATUS = 130;
 
 function seconds(value: string): number {
   const n = Number(value);
@@ -78,9 +95,22 @@ async function copyOut(from: Readable, to: Writable, onClosed: () => void): Prom
 }
 
 export async function main(argv: readonly string[]): Promise<number> {
-  const program = cliProgram('stap-remote', "Run a compiled SystemTap module on remotes through stapsh, as stap's pass 5 does.")
-    .argument('<MODULE>', 'the compiled module: NAME.ko (kernel), NAME.so (dyninst) or NAME.bo (bpf)')
-    .argument('[MODULE_ARGS...]', 'module arguments (name=value)')
+  const program = cliProgram(
+    'stap-remote',
+    "Run a SystemTap script or compiled module on remotes through stapsh, as stap --remote does. " +
+      "A script is compiled with SystemTap's stap -p4 once per (machine, release) among the remotes' hellos " +
+      '(-a MACHINE -r RELEASE -m NAME; everything after -- goes to stap: -g, -D, -I, -B, …) ' +
+      'and cached under $XDG_CACHE_HOME/stapflow/modules (default ~/.cache/stapflow/modules).',
+  )
+    .usage('[options] (-e SCRIPT | SCRIPT.stp | MODULE) [ARGS...] [-- STAP_OPTIONS...]')
+    .argument('[SCRIPT_OR_MODULE]', 'SCRIPT.stp (compiled for each remote) or the compiled module: NAME.ko (kernel), NAME.so (dyninst) or NAME.bo (bpf)')
+    .argument('[ARGS...]', "module arguments (name=value), or with a script stap's script arguments ($1, @1)")
+    .option('-e <SCRIPT>', 'the script text to compile and run (as stap -e)')
+    .addOption(new Option('--runtime <RUNTIME>', "stap's runtime for a script: kernel, dyninst or bpf").choices(['kernel', 'dyninst', 'bpf']).default('kernel'))
+    .option('--stap <PATH>', "SystemTap's stap, for compiling scripts (default: stap on PATH)")
+    .option('--kernel-tree <RELEASE=DIR>', "compile for RELEASE against the build tree DIR (stap's -r DIR); repeatable", (v: string, all: string[]) => [...all, v], [] as string[])
+    .option('--compile-timeout <S>', 'bound on each stap -p4, in seconds', seconds, DEFAULT_COMPILE_TIMEOUT_MS / 1000)
+    .option('--no-cache', 'compile even when the module cache has this script for this machine and release')
     .option('--remote <URI>', 'a remote: unix:/path, stapsh:, ssh://host[:port], host[:port], libvirt://DOMAIN[/URI]; repeatable', (v: string, all: string[]) => [...all, v], [] as string[])
     .option('--remote-prefix', 'prefix each stdout line with the remote index, "N: "', false)
     .option('-v, --verbose', 'more output; each extra -v asks the guest for option verbose', (_: string, n: number) => n + 1, 0)
@@ -96,12 +126,63 @@ export async function main(argv: readonly string[]): Promise<number> {
     )
     .option('--no-extensions', "send exactly what SystemTap's stap sends: no hello nonce, no `option status`")
     .action(() => {
-      if (program.opts<CliOptions>().remote.length === 0) usageError(program, 'at least one --remote=URI is needed');
+      const opts = program.opts<CliOptions>();
+      if (opts.remote.length === 0) usageError(program, 'at least one --remote=URI is needed');
+      if (opts.e === undefined && program.args.length === 0) usageError(program, 'a script (-e SCRIPT or SCRIPT.stp) or a compiled module is needed');
+      for (const t of opts.kernelTree) if (!/^[^=]+=./.test(t)) usageError(program, `--kernel-tree wants RELEASE=DIR, not '${t}'`);
     });
-  const usage = parseCliSync(program, argv);
+  // Everything after the first `--` is stap's (compile options), not ours.
+  const dashes = argv.indexOf('--');
+  const stapOptions = dashes < 0 ? [] : argv.slice(dashes + 1);
+  const usage = parseCliSync(program, dashes < 0 ? argv : argv.slice(0, dashes));
   if (usage !== null) return usage;
   const o = program.opts<CliOptions>();
-  const [modulePath, ...moduleArgs] = program.args as [string, ...string[]];
+  const positional = program.args;
+  const [target, ...targetArgs] = positional as [string, ...string[]];
+  const script: ScriptSource | null =
+    o.e !== undefined ? { text: o.e, args: positional } : looksLikeModule(target) ? null : { file: target, args: targetArgs };
+  if (script === null && (stapOptions.length > 0 || o.kernelTree.length > 0 || program.getOptionValueSource('runtime') === 'cli')) {
+    return usageStatus(program, '--runtime, --kernel-tree and stap options after -- apply to scripts, not to a compiled module');
+  }
+  // Checks before any connection: one line, status 1.
+  if (o.e === undefined && existsSync(target) && statSync(target).isDirectory()) {
+    process.stderr.write(`stap-remote: ${target} is a directory, not a script (.stp) or a compiled module (.ko, .so or .bo)\n`);
+    return 1;
+  }
+  let module: { name: string; bytes: Uint8Array } | null = null;
+  if (script === null) {
+    const checked = readModuleFile(target);
+    if (!checked.ok) {
+      process.stderr.write(`stap-remote: ${checked.cause === undefined ? checked.problem : cannot('read module', target, checked.cause)}\n`);
+      return 1;
+    }
+    module = checked.module;
+  } else if ('file' in script) {
+    if (!script.file.endsWith('.stp')) {
+      process.stderr.write(`stap-remote: '${script.file}' is neither a script (.stp) nor a compiled module (.ko, .so or .bo)\n`);
+      return 1;
+    }
+    const problem = !existsSync(script.file) ? 'does not exist' : !statSync(script.file).isFile() ? 'is not a regular file' : null;
+    if (problem !== null) {
+      process.stderr.write(`stap-remote: script ${script.file} ${problem}\n`);
+      return 1;
+    }
+  }
+  const kernelTrees: Record<string, string> = {};
+  for (const t of o.kernelTree) {
+    const at = t.indexOf('=');
+    const dir = t.slice(at + 1);
+    if (!existsSync(dir) || !statSync(dir).isDirectory()) {
+      process.stderr.write(`stap-remote: --kernel-tree ${t}: ${dir} is not a directory\n`);
+      return 1;
+    }
+    kernelTrees[t.slice(0, at)] = dir;
+  }
+  if (script !== null && resolveStap(o.stap) === null) {
+    process.stderr.write(`stap-remote: cannot find ${o.stap ?? 'stap on PATH'} to compile the script (install SystemTap, or give --stap PATH)\n`);
+    return 1;
+  }
+  const moduleArgs = script === null ? targetArgs : [];
   const specs: RemoteSpec[] = [];
   for (const uri of o.remote) {
     const parsed = parseRemote(uri);
@@ -111,14 +192,6 @@ export async function main(argv: readonly string[]): Promise<number> {
     }
     specs.push(parsed.spec);
   }
-  let bytes: Uint8Array;
-  try {
-    bytes = readFileSync(modulePath);
-  } catch (error) {
-    process.stderr.write(`stap-remote: ${cannot('read module', modulePath, error)}\n`);
-    return 1;
-  }
-  const module = { name: basename(modulePath), bytes };
   const extraSshArgs = o.sshConfig === undefined ? [] : ['-F', o.sshConfig];
   const onUploadProgress = process.stderr.isTTY
     ? (sent: number, total: number, name: string) =>
@@ -153,9 +226,8 @@ export async function main(argv: readonly string[]): Promise<number> {
       ...(sinks.length > 0 ? { inspect: (e: InspectionEvent) => sinks.forEach((f) => f(e)) } : {}),
     };
   };
-  const runner = runOnRemotes(o.remote, {
+  const common = {
     ...(trace || inspector ? { hooks } : {}),
-    module,
     moduleArgs,
     prefix: o.remotePrefix,
     // As stap: data framing over the channels that do not keep stderr apart.
@@ -170,21 +242,48 @@ export async function main(argv: readonly string[]): Promise<number> {
         verbose: Math.max(0, o.verbose - 1),
         extraSshArgs,
       }),
+    ...(onUploadProgress ? { onUploadProgress } : {}),
+  } satisfies Parameters<typeof runScript>[2];
+  let compiled: Promise<CompileReport> | null = null;
+  let runner: RunnerHandle;
+  if (script !== null) {
+    const plural = (n: number) => `${n} remote${n === 1 ? '' : 's'}`;
+    const handle = runScript(o.remote, script, {
+      ...common,
+      compile: {
+        runtime: o.runtime,
+        ...(o.stap === undefined ? {} : { stap: o.stap }),
+        stapOptions,
+        kernelTrees,
+        timeoutMs: o.compileTimeout * 1000,
+        cache: o.cache,
+        ...(process.stderr.isTTY
+          ? { onCompile: (g) => process.stderr.write(`compiling for ${g.kernelRelease} ${g.machine} (${plural(g.remotes.length)})…\n`) }
+          : {}),
+      },
+    });
+    compiled = handle.compiled;
+    runner = handle;
+  } else {
+    const file = module!;
+    runner = runOnRemotes(o.remote, {
+    ...common,
+    module: file,
     // As stap: an ssh remote without stapsh (exit 127, no hello) runs in legacy mode (scp + ssh -t staprun).
     fallback: (uri, index, failed) => {
       const spec = specs[index]!;
       if (spec.kind !== 'ssh' || !needsSshLegacy(failed)) return null;
       if (o.verbose > 0) process.stderr.write(`stap-remote: no stapsh on remote '${uri}', using ssh legacy mode\n`);
       return startSshLegacySession(spec, uri, {
-        module,
+        module: file,
         moduleArgs,
         extraSshArgs,
         stepTimeoutMs: o.timeout * 1000,
         ...(onUploadProgress ? { onUploadProgress } : {}),
       });
     },
-    ...(onUploadProgress ? { onUploadProgress } : {}),
   });
+  }
   let interrupts = 0;
   const onSigint = () => {
     interrupts += 1;
@@ -208,6 +307,17 @@ export async function main(argv: readonly string[]): Promise<number> {
     await copies;
     const { results, firstFailure } = await runner.done;
     if (readerGone) return BROKEN_PIPE_STATUS;
+    const report = await compiled;
+    if (report && !report.ok) {
+      // stap's own messages are on stderr already; its status is ours.
+      const e = report.error;
+      if (e.reason === 'interrupted') {
+        process.stderr.write('stap-remote: interrupted while compiling\n');
+        return INTERRUPTED_STATUS;
+      }
+      process.stderr.write(`stap-remote: ${e.message}\n`);
+      return e.reason === 'failed' && e.status !== null && e.status !== 0 ? e.status : 1;
+    }
     if (firstFailure) {
       // Over ssh the reason is often only in ssh's exit status (255: no connection, 127: no stapsh).
       const exitReason = firstFailure.result.exit ? sshExitError(firstFailure.result.exit, firstFailure.uri) : null;

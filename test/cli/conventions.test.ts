@@ -53,7 +53,7 @@ function expectUsage(r: Ran, label: string, what: string): void {
 /** Program, and a command line missing an argument or a required option, with what the message must name. */
 const BINS: readonly { bin: string; missing: readonly [readonly string[], string, string] | null }[] = [
   { bin: 'stapsh', missing: [['--grace'], 'stapsh', '--grace'] },
-  { bin: 'stap-remote', missing: [['--remote=stapsh:'], 'stap-remote', 'MODULE'] },
+  { bin: 'stap-remote', missing: [['--remote=stapsh:'], 'stap-remote', 'SCRIPT.stp) or a compiled module'] },
   { bin: 'stapsh-trace', missing: [['render'], 'stapsh-trace render', 'FILE'] },
   { bin: 'stapsh-proxy', missing: [['--connect', 'unix:/nowhere'], 'stapsh-proxy', '--listen'] },
   { bin: 'stapsh-conformance', missing: [['--filter', 'handshake'], 'stapsh-conformance', '--guest'] },
@@ -118,7 +118,7 @@ describe('errors in words, naming the file', () => {
 
   it('stap-remote: a module that is a directory', async () => {
     const r = await run('stap-remote', ['--remote=stapsh:', dir]);
-    expect(r.stderr).toBe(`stap-remote: cannot read module ${dir}: is a directory\n`);
+    expect(r.stderr).toBe(`stap-remote: ${dir} is a directory, not a script (.stp) or a compiled module (.ko, .so or .bo)\n`);
     expect(r.status).toBe(1);
   });
 

@@ -34,7 +34,7 @@ describe('a whole session in memory', () => {
     expect(latin1(r.stderr)).toBe('warning: x\n');
     expect(r.guest.exitCode).toBe(3);
     expect([...r.world.files.keys()]).toEqual(['stap_1.ko']);
-    expect(r.world.spawned[0]?.argv).toEqual(['/usr/bin/staprun', '-R', '-r', '0:memory:', './stap_1.ko']);
+    expect(r.world.spawned[0]?.argv).toEqual(['/usr/bin/staprun', '-R', './stap_1.ko', '-r', '0:memory:']);
     expect(r.world.removed).toBe(true);
   });
 

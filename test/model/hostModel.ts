@@ -8,7 +8,7 @@
  */
 
 import { createActor, fromPromise, type AnyEventObject } from 'xstate';
-import { hostEventOf, hostSession, type HostSessionInput, type UploadSpec } from '../../machines/hostSession.js';
+import { hostEventOf, hostSession, type GuestHello, type HostSessionInput, type UploadSpec } from '../../machines/hostSession.js';
 import { classifyReply } from '../../protocol/replyDecoder.js';
 import { describeEmitted, internalEvents, manualClock, settle, type ModelPath, type ModelSpec } from './graphModel.js';
 
@@ -17,6 +17,9 @@ export const REPLY_MS = 30_000;
 /** Distinct from the settle delays (250 ms, 2 s), so a replay knows which timer to fire. */
 export const HELLO_RETRY_MS = 3_000;
 export const NONCE = 'N1';
+/** The module preparer's bound (a compile's), distinct from every other delay. */
+export const PREPARE_MS = 600_000;
+const PREPARED: readonly UploadSpec[] = [{ name: 'stapflow_1.bo', size: 4 }];
 
 const base = {
   release: '4.8',
@@ -33,6 +36,8 @@ const base = {
 export const HOST_INPUTS: Record<string, HostSessionInput> = {
   'stapflow, stale channel': { ...base, wantData: true, verbose: 1, nonce: NONCE, askStatus: true, staleChannel: true },
   'plain, stdio': { ...base, wantData: false, verbose: 0 },
+  // A module compiled for the guest's hello (runScript): the session waits in `preparing`.
+  'compiling, socket': { ...base, uploads: [], wantData: true, verbose: 0, prepare: async () => PREPARED, prepareTimeoutMs: PREPARE_MS },
 };
 
 /** A reply line as the decoder classifies it (the host sees only that). */
@@ -71,6 +76,9 @@ export function hostSpec(input: HostSessionInput): ModelSpec<null> {
       if (s.matches('handshake'))
         return [E.helloPlain, E.helloOurs, E.helloForeign, E.helloOld, E.stale, E.staleHuge, E.staleNearCap, E.staleQuit, E.quit, E.eof, E.decodeError, E.interrupt, ...internal];
       if (s.matches('option') || s.matches('upload') || s.matches('starting')) return [E.ok, E.error, E.eof, E.decodeError, E.interrupt, ...internal];
+      // The preparer's result carries the files to upload.
+      if (s.matches('preparing'))
+        return [E.eof, E.decodeError, E.interrupt, ...internal.map((e) => (e.type.startsWith('xstate.done.actor.') ? { ...e, output: PREPARED } : e))];
       if (s.matches('streaming')) return [E.data, E.status, E.quit, E.eof, E.eofReadError, E.eofWriteError, E.interrupt, E.decodeError];
       if (s.matches('quitting')) return [E.data, E.status, E.quit, E.eof, E.eofReadError, E.decodeError, E.interrupt, ...internal];
       return [];
@@ -101,7 +109,8 @@ export function describeHostEvent(e: AnyEventObject): string {
   if (e.type.startsWith('REPLY.')) return JSON.stringify(e.text.length > 20 ? `${e.text.slice(0, 12)}…(${e.text.length})` : e.text);
   if (e.type === 'GUEST.EOF') return e.error ? `EOF (${e.error})` : 'EOF';
   if (e.type.startsWith('xstate.after.')) return `timer ${e.type.split('.')[2]}`;
-  if (e.type.startsWith('xstate.error.actor.')) return 'file sender fails';
+  if (e.type.startsWith('xstate.done.actor.')) return 'module prepared';
+  if (e.type.startsWith('xstate.error.actor.')) return 'file sender or preparer fails';
   return e.type;
 }
 
@@ -109,9 +118,13 @@ export function describeHostEvent(e: AnyEventObject): string {
 export async function replayHostPath(path: ModelPath<null>, input: HostSessionInput) {
   const clock = manualClock();
   let sender: { reject(e: unknown): void } | null = null;
+  let preparer: { resolve(v: readonly UploadSpec[]): void; reject(e: unknown): void } | null = null;
   const machine = hostSession.provide({
     actors: {
       sendFile: fromPromise<void, { spec: UploadSpec }>(() => new Promise<void>((_resolve, reject) => (sender = { reject }))),
+      prepare: fromPromise<readonly UploadSpec[], { hello: GuestHello }>(
+        () => new Promise<readonly UploadSpec[]>((resolve, reject) => (preparer = { resolve, reject })),
+      ),
     },
   });
   const actor = createActor(machine, { input, clock: clock.clock as any });
@@ -128,10 +141,18 @@ export async function replayHostPath(path: ModelPath<null>, input: HostSessionIn
         if (!clock.fire((ms) => ms === REPLY_MS)) error = `no reply timer pending (${clock.pending().join(',')})`;
       } else if (e.type.startsWith('xstate.after.helloRetry.')) {
         if (!clock.fire((ms) => ms === HELLO_RETRY_MS)) error = `no hello retry timer pending (${clock.pending().join(',')})`;
+      } else if (e.type.startsWith('xstate.after.prepare.')) {
+        if (!clock.fire((ms) => ms === PREPARE_MS)) error = `no prepare timer pending (${clock.pending().join(',')})`;
       } else if (e.type.startsWith('xstate.after.settle.')) {
-        if (!clock.fire((ms) => ms !== REPLY_MS && ms !== HELLO_RETRY_MS)) error = `no settle timer pending (${clock.pending().join(',')})`;
+        if (!clock.fire((ms) => ms !== REPLY_MS && ms !== HELLO_RETRY_MS && ms !== PREPARE_MS)) error = `no settle timer pending (${clock.pending().join(',')})`;
+      } else if (e.type.startsWith('xstate.done.actor.')) {
+        if (preparer === null) error = 'no module being prepared';
+        else (preparer as { resolve(v: readonly UploadSpec[]): void }).resolve(PREPARED);
       } else if (e.type.startsWith('xstate.error.actor.')) {
-        if (sender === null) error = 'no file being sent';
+        if (actor.getSnapshot().matches('preparing')) {
+          if (preparer === null) error = 'no module being prepared';
+          else (preparer as { reject(e: unknown): void }).reject(new Error('failed'));
+        } else if (sender === null) error = 'no file being sent';
         else (sender as { reject(e: unknown): void }).reject(new Error('EPIPE'));
       } else actor.send(e as any);
       await settle();

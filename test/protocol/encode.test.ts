@@ -14,8 +14,8 @@ describe('host → guest encoders', () => {
     expect(text(encode.hello('4.8'))).toBe('stap 4.8\n');
     expect(text(encode.option('data'))).toBe('option data\n');
     expect(text(encode.file(1234, 'stap_4664.ko'))).toBe('file 1234 stap_4664.ko\n');
-    expect(text(encode.run([utf8('-R'), utf8('-r'), utf8('0:unix:/tmp/s'), utf8('./stap_1.ko'), utf8('a b=c')]))).toBe(
-      'run -R -r 0:unix:/tmp/s ./stap_1.ko a=20b=3Dc\n',
+    expect(text(encode.run([utf8('-R'), utf8('./stap_1.ko'), utf8('a b=c'), utf8('-r'), utf8('0:unix:/tmp/s')]))).toBe(
+      'run -R ./stap_1.ko a=20b=3Dc -r 0:unix:/tmp/s\n',
     );
     expect(text(encode.run([]))).toBe('run\n');
     expect(text(encode.quit())).toBe('quit\n');

@@ -9,7 +9,7 @@ const ROOT = resolve(import.meta.dirname, '../..');
 describe('examples', () => {
   it('examples/host-library.mjs runs a module through our guest and exits with the child status', () => {
     const r = spawnSync(process.execPath, [resolve(ROOT, 'examples/host-library.mjs')], { encoding: 'latin1', timeout: 30_000 });
-    expect(r.stdout).toMatch(/^begin: module example\.ko \(1024 bytes\), args: -R -r 0:stapsh: \.\/example\.ko ticks=3 interval=50 status=5\ntick 0\ntick 1\ntick 2\nend: done\n$/);
+    expect(r.stdout).toMatch(/^begin: module example\.ko \(1024 bytes\), args: -R \.\/example\.ko ticks=3 interval=50 status=5 -r 0:stapsh:\ntick 0\ntick 1\ntick 2\nend: done\n$/);
     expect(r.stderr).toContain('done; child exit {"code":5,"signal":null}');
     expect(r.status).toBe(5);
   });
@@ -38,7 +38,7 @@ describe('examples', () => {
     const dir = dirname(tracePath!);
     try {
       expect(readFileSync(tracePath!, 'utf8').split('\n')[0]).toContain('"type":"header"');
-      expect(readFileSync(join(dir, 'session.timeline.txt'), 'utf8')).toMatch(/host → guest\s+run -R -r 0:unix:\S+ \.\/stapflow_demo\.ko/);
+      expect(readFileSync(join(dir, 'session.timeline.txt'), 'utf8')).toMatch(/host → guest\s+run -R \.\/stapflow_demo\.ko -r 0:unix:\S+/);
       expect(readFileSync(join(dir, 'session.sequence.mmd'), 'utf8')).toMatch(/^sequenceDiagram/);
     } finally {
       rmSync(dir, { recursive: true, force: true });

@@ -41,8 +41,8 @@ const releases = RELEASES.map((r) => r.release);
 function expectedArgv(release: string, remote: string): string {
   const rank = releases.indexOf(release);
   const rename = rank >= releases.indexOf('1.6') ? '-R ' : '';
-  const id = rank >= releases.indexOf('1.7') ? `-r 0:${remote} ` : '';
-  return `argv: ${rename}${id}./stap_9.ko\n`;
+  const id = rank >= releases.indexOf('1.7') ? ` -r 0:${remote}` : '';
+  return `argv: ${rename}./stap_9.ko${id}\n`;
 }
 
 describe('our host with our guest as every release', () => {

@@ -53,7 +53,7 @@ async function runAgainst(sock: string) {
 
 function expectSession(r: Awaited<ReturnType<typeof runAgainst>>, sock: string) {
   expect(r.result.ok).toBe(true);
-  const expectedArgs = `args: -R -r 0:unix:${sock} ./stap_1234.ko\n`;
+  const expectedArgs = `args: -R ./stap_1234.ko -r 0:unix:${sock}\n`;
   expect(r.stdout.subarray(0, expectedArgs.length).toString('latin1')).toBe(expectedArgs);
   // Binary output arrives byte-exact, including lines that look like frames.
   expect(r.stdout.subarray(expectedArgs.length).equals(readFileSync(allBytes))).toBe(true);

@@ -259,7 +259,7 @@ describeSsh('ssh scheme against a real sshd', () => {
     expect(result.ok, JSON.stringify(result)).toBe(true);
     expect(result.ok && result.hello.version).toBe('4.8');
     const stdout = collect(chunks, 'stdout');
-    const expectedArgs = `args: -R -r 0:${uriOf(sshd.port)} ./stap_1234.ko\n`;
+    const expectedArgs = `args: -R ./stap_1234.ko -r 0:${uriOf(sshd.port)}\n`;
     expect(stdout.subarray(0, expectedArgs.length).toString('latin1')).toBe(expectedArgs);
     // Binary-safe, and lines that look like frames are plain output (no data mode over ssh).
     expect(stdout.subarray(expectedArgs.length).equals(readFileSync(bin))).toBe(true);
@@ -414,7 +414,7 @@ describeSsh('ssh scheme against a real sshd', () => {
     const module = writeModule('stap_1234.ko');
     const p = stapRemote(`--remote=${uriOf(sshd.port)}`, '--ssh-config', sshConfigFile(sshd), module, 'x=1');
     const { code } = await p.wait(30_000);
-    expect(p.stdout()).toBe(`args: -R -r 0:${uriOf(sshd.port)} ./stap_1234.ko x=1\n`);
+    expect(p.stdout()).toBe(`args: -R ./stap_1234.ko x=1 -r 0:${uriOf(sshd.port)}\n`);
     expect(p.stderr()).toBe('to stderr\n');
     expect(code).toBe(3);
     await eventually(() => remote.guestPids().every((p) => !alive(p)), 5_000, 'remote guest gone');

@@ -72,7 +72,7 @@ describe('stap-remote', () => {
   it('over stapsh: (stdio) the exit status is the child\'s', async () => {
     const p = cli('--remote=stapsh:', '--stapsh', ourStapsh(), module3);
     const { code } = await p.wait(20_000);
-    expect(p.stdout()).toBe('args: -R -r 0:stapsh: ./three.ko\n');
+    expect(p.stdout()).toBe('args: -R ./three.ko -r 0:stapsh:\n');
     expect(p.stderr()).toBe('to stderr\n');
     expect(code).toBe(3);
   });
@@ -86,7 +86,7 @@ describe('stap-remote', () => {
     // SystemTap's stap exits 0 here: a socket carries no exit status without the extension.
     expect(code).toBe(3);
     const lines = p.stdout().split('\n').filter(Boolean).sort();
-    expect(lines).toEqual([`0: args: -R -r 0:unix:${sock} ./three.ko`, `1: args: -R -r 1:unix:${sock} ./three.ko`]);
+    expect(lines).toEqual([`0: args: -R ./three.ko -r 0:unix:${sock}`, `1: args: -R ./three.ko -r 1:unix:${sock}`]);
     expect(p.stderr()).toBe('to stderr\nto stderr\n');
   });
 
@@ -96,7 +96,7 @@ describe('stap-remote', () => {
     await waitForListening(sock);
     const plainGuest = cli(`--remote=unix:${sock}`, module3);
     expect((await plainGuest.wait(20_000)).code).toBe(0);
-    expect(plainGuest.stdout()).toContain('args: -R -r 0:unix:');
+    expect(plainGuest.stdout()).toContain('args: -R ./three.ko -r 0:unix:');
     const sock2 = join(dir, 'plain2.sock');
     spawnTracked([process.execPath, OUR_STAPSH, '--listen', `unix:${sock2}`, '--bindir', bindir], { env: env() });
     await waitForListening(sock2);
@@ -133,7 +133,7 @@ describeReal('stap-remote drives SystemTap stapsh 4.8 over stdio', () => {
   itReal('output, stderr, and exit status 3 when the child exits 3', async () => {
     const p = cli('--remote=stapsh:', '--stapsh', realStapsh(), module3);
     const { code } = await p.wait(20_000);
-    expect(p.stdout()).toBe('args: -R -r 0:stapsh: ./three.ko\n');
+    expect(p.stdout()).toBe('args: -R ./three.ko -r 0:stapsh:\n');
     expect(p.stderr()).toBe('to stderr\n');
     expect(code).toBe(3);
   });

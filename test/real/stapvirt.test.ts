@@ -55,7 +55,7 @@ describeLibvirt('stapvirt over libvirt RPC, with a real libvirtd and QEMU domain
     for (const status of [6, 0]) {
       const r = run(Buffer.from('ELF'), ['ticks=2', `status=${status}`]);
       expect(r.status, r.stderr.toString()).toBe(status);
-      expect(r.stdout.toString()).toBe(`child args: /opt/stapflow/guest-bin/staprun -R -r 0:libvirt://${DOM} ./stap_up.ko ticks=2 status=${status}\ntick 0\ntick 1\n`);
+      expect(r.stdout.toString()).toBe(`child args: /opt/stapflow/guest-bin/staprun -R ./stap_up.ko ticks=2 status=${status} -r 0:libvirt://${DOM}\ntick 0\ntick 1\n`);
       expect(r.stderr.toString()).toBe('to stderr\n');
     }
   }, 600_000);

@@ -28,9 +28,9 @@ describe('traces from the CLIs', () => {
       { encoding: 'utf8', timeout: 30_000, env: { ...process.env, TMPDIR: dir } },
     );
     expect(r.status).toBe(2);
-    expect(r.stdout).toBe('args: -R -r 0:stapsh: ./m.ko\n');
+    expect(r.stdout).toBe('args: -R ./m.ko -r 0:stapsh:\n');
     // The live timeline went to stderr with the child's stderr.
-    expect(r.stderr).toMatch(/host → guest\s+run -R -r 0:stapsh: \.\/m\.ko/);
+    expect(r.stderr).toMatch(/host → guest\s+run -R \.\/m\.ko -r 0:stapsh:/);
     expect(r.stderr).toContain('oops\n');
     for (const [file, actor] of [
       [hostTrace, 'host'],

@@ -87,7 +87,7 @@ function complete(n: number, status = 0): HostOutcome {
     ended: 'quit',
     exit: { code: status, signal: null },
     extensions: { status: true, nonce: true },
-    args: `child args: staprun -R -r 0:unix:SOCKET ./stap_1234.ko ticks=${n} status=${status}`,
+    args: `child args: staprun -R ./stap_1234.ko ticks=${n} status=${status} -r 0:unix:SOCKET`,
     stdout: ticks(n),
     stderr: 'to stderr\n',
   };
@@ -276,7 +276,7 @@ export const PORT_SCENARIOS: readonly Scenario[] = [
   {
     name: '64 MiB of child output, byte-exact',
     seconds: 60,
-    expected: { ok: true, exit: { code: 0, signal: null }, args: 'child args: staprun -R -r 0:unix:SOCKET ./stap_1234.ko cat=BLOB', bytes: 64 * 1024 * 1024, same: true },
+    expected: { ok: true, exit: { code: 0, signal: null }, args: 'child args: staprun -R ./stap_1234.ko cat=BLOB -r 0:unix:SOCKET', bytes: 64 * 1024 * 1024, same: true },
     async run(t) {
       const size = 64 * 1024 * 1024;
       const tmp = (await t.sh('echo "$TMPDIR"')).trim();
