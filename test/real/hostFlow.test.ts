@@ -175,14 +175,17 @@ function readSlowly(
       setTimeout(readSome, options.delayMs);
     };
     slow.once('readable', readSome);
-    child.on('close', (code, signal) => {
+    // A 'readable' listener at all times: when the process exits, Node resumes (flushes into nowhere)
+    // any stdio stream nobody listens to, which would drop what the pipe still holds between reads.
+    slow.on('readable', () => undefined);
+    // Done when the slow stream has ended (every byte read) and the process has exited: its 'close'
+    // can come while the stream still holds unread bytes, and a read after that gets none of them.
+    const ended = new Promise<void>((res) => slow.once('end', res));
+    const otherEnded = new Promise<void>((res) => other.once('end', res));
+    const exited = new Promise<[number | null, NodeJS.Signals | null]>((res) => child.once('exit', (code, signal) => res([code, signal])));
+    void Promise.all([exited, ended, otherEnded]).then(([[code, signal]]) => {
       clearInterval(sampler);
       clearTimeout(timer);
-      // What was still in the pipe when the writer exited.
-      for (let c; (c = slow.read() as Buffer | null) !== null; ) {
-        bytes += c.length;
-        hash.update(c);
-      }
       resolveRead({ bytes, sha256: hash.digest('hex'), stderr, code, signal, maxInFlight, inFlightSamples: samples, hostPeakRss: peak });
     });
   });

@@ -311,6 +311,7 @@ export const PORT_SCENARIOS: readonly Scenario[] = [
     async run(t) {
       await clearChildren(t);
       await listeningGuest(t);
+      const before = await workspaces(t);
       consumed(t);
       const stap = runRealStap({
         remote: `unix:${t.socket}`,
@@ -318,7 +319,8 @@ export const PORT_SCENARIOS: readonly Scenario[] = [
         timeoutMs: 120_000 * t.slowness,
       });
       await stap.waitFor('tick 1', 60_000 * t.slowness, 'stdout');
-      const used = await workspaces(t);
+      // This session's temp dir only (a SIGKILLed guest of an earlier scenario could not remove its own).
+      const used = (await workspaces(t)).filter((w) => !before.includes(w));
       stap.interrupt();
       await stap.waitFor('end probe: bye\n', 30_000 * t.slowness, 'stdout');
       // Our side first: the child gone and its temp dir removed, whatever stap does next.
