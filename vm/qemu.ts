@@ -1,6 +1,8 @@
 /**
  * Boot the test VM (vm/image.ts) under QEMU: KVM when /dev/kvm can be
- * opened, TCG otherwise. Each `org.systemtap.stapsh.N` port is a
+ * opened and a boot under it reaches the prompt, TCG otherwise (a nested
+ * /dev/kvm can be there and broken: QEMU aborting on MSR 0x10a with
+ * `-cpu host`, or a guest that never gets past the boot loader). Each `org.systemtap.stapsh.N` port is a
  * virtserialport on QEMU's socket chardev (server, nowait), the host's end
  * of the port, exactly as `deploy/README.md` sets one up. The serial console
  * is the VM's shell, driven through QEMU's stdio (`sh()`).
@@ -34,6 +36,8 @@ export interface BootOptions {
 export interface Vm {
   readonly pid: number;
   readonly accel: 'kvm' | 'tcg';
+  /** Why KVM was not used although /dev/kvm opens (its boot failed; TCG took over), else null. */
+  readonly kvmFailure: string | null;
   readonly sockets: readonly string[];
   /** The guest's `uname -r`. */
   readonly kernelRelease: string;
@@ -112,9 +116,33 @@ export function qemuArgv(options: BootOptions, accel: 'kvm' | 'tcg'): string[] {
   return argv;
 }
 
+/**
+ * The guest's kernel release from the console once its ready line is whole:
+ * the console comes in small chunks, and a release cut short (`6`) must not pass.
+ */
+export function readyRelease(console: string): string | null {
+  return /stapflow-vm: ready (\S+)[^\n]*\n/.exec(console)?.[1] ?? null;
+}
+
+/** A healthy KVM boot reaches the prompt in seconds; past this bound KVM is taken as broken here. */
+const KVM_BOOT_MS = 30_000;
+/** A KVM boot that failed once in this process is not tried again. */
+let kvmBroken: string | null = null;
+
 /** Boot the VM; resolves once its console shell answers. */
 export async function bootVm(options: BootOptions): Promise<Vm> {
-  const accel = options.accel ?? (kvmUsable() ? 'kvm' : 'tcg');
+  if (options.accel !== undefined) return bootWith(options, options.accel, null);
+  if (kvmUsable() && kvmBroken === null) {
+    try {
+      return await bootWith({ ...options, bootTimeoutMs: Math.min(options.bootTimeoutMs ?? KVM_BOOT_MS, KVM_BOOT_MS) }, 'kvm', null);
+    } catch (e) {
+      kvmBroken = (e as Error).message.split('\n')[0]!;
+    }
+  }
+  return bootWith(options, 'tcg', kvmBroken);
+}
+
+async function bootWith(options: BootOptions, accel: 'kvm' | 'tcg', kvmFailure: string | null): Promise<Vm> {
   for (const s of options.sockets) rmSync(s, { force: true });
   const [file, ...args] = qemuArgv(options, accel);
   const q = spawn(file!, args, { stdio: ['pipe', 'pipe', 'pipe'], detached: true });
@@ -180,7 +208,7 @@ export async function bootVm(options: BootOptions): Promise<Vm> {
   let kernelRelease: string;
   try {
     kernelRelease = await until(
-      (c) => /stapflow-vm: ready (\S+)/.exec(c)?.[1] ?? null,
+      readyRelease,
       options.bootTimeoutMs ?? 120_000,
       'the console prompt (stapflow-vm: ready)',
     );
@@ -217,6 +245,7 @@ export async function bootVm(options: BootOptions): Promise<Vm> {
   return {
     pid,
     accel,
+    kvmFailure,
     sockets: options.sockets,
     kernelRelease,
     sh,

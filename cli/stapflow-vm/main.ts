@@ -56,6 +56,7 @@ export async function main(argv: readonly string[]): Promise<number> {
       const started = Date.now();
       const vm = await bootVm({ image, sockets, restartSec: o.restart, memoryMiB: o.memory });
       process.stderr.write(
+        (vm.kvmFailure === null ? '' : `stapflow-vm: /dev/kvm is there but a KVM boot failed (${vm.kvmFailure}): using TCG\n`) +
         `stapflow-vm: up in ${((Date.now() - started) / 1000).toFixed(1)} s (${vm.accel}), kernel ${vm.kernelRelease}; ` +
           sockets.map((s, i) => `org.systemtap.stapsh.${i} on ${s}`).join(', ') +
           `\n  try: stap-remote --remote=unix:${sockets[0]} MODULE   (or stap --remote=unix:${sockets[0]} …)\n` +

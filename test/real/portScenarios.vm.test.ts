@@ -15,8 +15,9 @@ describeVm('virtio scenarios on a real port (QEMU VM)', () => {
   let target: PortTarget | undefined;
   const started = Date.now();
   beforeAll(async () => {
-    target = await vmTarget();
-    console.log(`vm: booted in ${Date.now() - started} ms (${target.slowness === 1 ? 'kvm' : 'tcg'}), guest kernel ${target.kernelRelease}`);
+    const booted = await vmTarget();
+    target = booted;
+    console.log(`vm: booted in ${Date.now() - started} ms (${booted.vm.accel}${booted.vm.kvmFailure === null ? '' : `; KVM failed: ${booted.vm.kvmFailure}`}), guest kernel ${booted.kernelRelease}`);
   }, 300_000);
   afterAll(async () => {
     await target?.close();

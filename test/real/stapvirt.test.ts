@@ -75,7 +75,10 @@ describeLibvirt('stapvirt over libvirt RPC, with a real libvirtd and QEMU domain
     expect(add.status, add.stderr).toBe(0);
     expect(add.stdout).toBe('org.systemtap.stapsh.1\n');
     const end = Date.now() + 120_000;
-    while (!/org\.systemtap\.stapsh\.1\tconnected/.test(stapvirt('port-list', DOM).stdout) && Date.now() < end) await new Promise((r) => setTimeout(r, 500));
+    // Both ports connected: the new one once the guest's stapsh opens it, and .0 again once the guest
+    // has restarted its stapsh after the previous test's session (the port reads disconnected meanwhile).
+    const both = 'org.systemtap.stapsh.0\tconnected\norg.systemtap.stapsh.1\tconnected\n';
+    while (stapvirt('port-list', DOM).stdout !== both && Date.now() < end) await new Promise((r) => setTimeout(r, 500));
     expect(stapvirt('port-list', DOM).stdout).toBe('org.systemtap.stapsh.0\tconnected\norg.systemtap.stapsh.1\tconnected\n');
     const holder = spawnGroup([process.execPath, STAPVIRT, '-v', 'connect', DOM]);
     await holder.waitFor('connected to org.systemtap.stapsh.0', 30_000, 'stderr');
