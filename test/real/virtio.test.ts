@@ -140,7 +140,7 @@ async function expectComplete(run: HostRun, ticks: number): Promise<void> {
   expect(result.ok, result.ok ? '' : result.error).toBe(true);
   expect(result.ok && result.ended).toBe('quit');
   const ticksText = Array.from({ length: ticks }, (_, i) => `tick ${i}\n`).join('');
-  expect(run.stdout()).toMatch(new RegExp(`^child args: \\S+/staprun .*\\./stap_1234\\.ko\\n${ticksText}$`));
+  expect(run.stdout()).toMatch(new RegExp(`^child args: \\S+/staprun -R \\./stap_1234\\.ko -r 0:unix:\\S+\\n${ticksText}$`));
   expect(run.stderr()).toBe('to stderr\n');
 }
 
@@ -378,7 +378,7 @@ describeReal('virtio stand-in with SystemTap 4.8', () => {
     // SystemTap's guest knows neither extension: the host falls back silently (a plain hello, no status).
     expect(result.ok && result.extensions).toEqual({ status: false, nonce: false });
     expect(result.exit).toBeNull();
-    expect(run.stdout()).toMatch(/^child args: \S+\/staprun .*\.\/stap_1234\.ko\ntick 0\ntick 1\ntick 2\n$/);
+    expect(run.stdout()).toMatch(/^child args: \S+\/staprun -R \.\/stap_1234\.ko -r 0:unix:\S+\ntick 0\ntick 1\ntick 2\n$/);
     expect(run.stderr()).toContain('to stderr\n');
     await guest.wait(10_000).catch(() => undefined);
     for (const pid of childPids()) expect(alive(pid)).toBe(false);

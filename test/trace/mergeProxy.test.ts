@@ -154,7 +154,7 @@ describe('a session through stapsh-proxy traced by host, proxy and guest', () =>
     expect(again.status, again.stderr).toBe(0);
     expect(again.stdout.split('\n').length).toBe(text.stdout.split('\n').length);
     expect(renderText(parsed.events, parsed.header)).toBe(again.stdout);
-    expect(text.stdout).toMatch(/host {2}host → guest {2}run -R -r 0:unix:\S+ \.\/m\.ko ticks=3 interval=20 "stderr=to err" {2}\[raw: run .* ticks=3D3 interval=3D20 stderr=3Dto=20err\] {2}\(\d+ B\) {2}\[run → OK \d+\.\d+ ms\]/);
+    expect(text.stdout).toMatch(/host {2}host → guest {2}run -R \.\/m\.ko ticks=3 interval=20 "stderr=to err" -r 0:unix:\S+ {2}\[raw: run -R \.\/m\.ko ticks=3D3 interval=3D20 stderr=3Dto=20err -r 0:unix:\S+\] {2}\(\d+ B\) {2}\[run → OK \d+\.\d+ ms\]/);
     expect(text.stdout).toMatch(/proxy host → guest {2}run .*\[run → OK \d+\.\d+ ms\]/);
     expect(text.stdout).toMatch(/\[child\] spawned pid \d+/);
     expect(text.stdout).toMatch(/^phases of session \S+ \(host's clock\)$/m);
