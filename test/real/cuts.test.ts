@@ -48,7 +48,16 @@ afterAll(() => {
   rmSync(dir, { recursive: true, force: true });
 });
 
-const livePids = () => (existsSync(piddir) ? readdirSync(piddir).map((f) => Number(readFileSync(join(piddir, f), 'utf8'))).filter(alive) : []);
+/** The children still alive: a pid file the child removes between listing and reading was a child ending. */
+const livePids = () =>
+  (existsSync(piddir) ? readdirSync(piddir) : []).flatMap((f) => {
+    try {
+      return [Number(readFileSync(join(piddir, f), 'utf8'))].filter(alive);
+    } catch (e) {
+      if ((e as NodeJS.ErrnoException).code === 'ENOENT') return [];
+      throw e;
+    }
+  });
 
 /** One session through a proxy (with a toxic, or none); the cut's time from the proxy's log. */
 async function session(n: number, toxic: string | null) {
