@@ -52,7 +52,7 @@ afterAll(() => {
 const livePids = () =>
   (existsSync(piddir) ? readdirSync(piddir) : []).flatMap((f) => {
     try {
-      return [Number(readFileSync(join(piddir, f), 'utf8'))].filter(alive);
+      return [Number(readFileSync(join(piddir, f), 'utf8'))].filter((pid) => pid > 0 && alive(pid));
     } catch (e) {
       if ((e as NodeJS.ErrnoException).code === 'ENOENT') return [];
       throw e;
