@@ -113,9 +113,11 @@ describeReal('stap-remote compiles scripts with real stap 4.8', () => {
     const exit = await ours.wait(60_000);
     const theirs = await runRealStap({ remote: `unix:${sock}`, kernelTree: tree }).result;
     expect(ours.stdout()).toBe('hi\n');
-    expect(ours.stdout()).toBe(theirs.stdout);
-    expect(exit.code).toBe(theirs.code);
+    // Real stap over the same guest: the same, or (measured under a CPU hog, CI run 3) its output lost —
+    // SystemTap's host drops frames that arrive in one read with others. Ours is asserted exactly.
+    expect(['hi\n', '']).toContain(theirs.stdout);
     expect(exit.code).toBe(0);
+    expect(theirs.code).toBe(0);
     // Named by the cache key (stap's -m), run as stap would: ./NAME.bo, no flags for bpf.
     expect(ours.stderr()).toMatch(/module: \.\/stapflow_[0-9a-f]{16}\.bo\n/);
     expect(theirs.stderr).toMatch(/module: \.\/stap_\d+\.bo\n/);
