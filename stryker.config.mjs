@@ -13,7 +13,7 @@ const config = {
   mutate: ['protocol/**/*.ts', 'machines/**/*.ts'],
   coverageAnalysis: 'perTest',
   concurrency: 1,
-  timeoutMS: 10_000,
+  timeoutMS: 5_000,
   timeoutFactor: 2,
   checkers: [],
   ignoreStatic: false,
