@@ -42,7 +42,7 @@ export default defineConfig({
     // One module graph per worker across files: Stryker reruns files per mutant, and
     // re-importing xstate/rxjs per file was half of each run. No suite here relies on
     // a fresh module state (all pass this way: `npx vitest run -c vitest.stryker.config.ts`).
-    isolate: false,
+    isolate: process.env.STAPFLOW_MUTATE_ISOLATE === '1',
     testTimeout: 60_000,
     hookTimeout: 60_000,
   },

@@ -172,6 +172,10 @@ describe('command lines', () => {
     expect(gluedHello(utf8('stap 4.8'))).toBeNull();
     expect(gluedHello(utf8('xxstapsh 4.8'))).toBeNull();
     expect(gluedHello(utf8('stapx 4.8'))).toBeNull();
+    // A hello with leading blanks is a hello itself, not one glued to garbage.
+    expect(gluedHello(utf8(' \tstap 4.8'))).toBeNull();
+    // The hello is the one that ends the line, not the first `stap` in it.
+    expect(gluedHello(utf8('xxstapx stap 4.8'))).toEqual({ command: 'stap', version: '4.8', nonce: null });
     expect(gluedHello(utf8('xx stap 4.8 '))).toEqual({ command: 'stap', version: '4.8', nonce: null });
     expect(gluedHello(utf8('quit'))).toBeNull();
     expect(gluedHello(utf8('xxstapx'))).toBeNull();

@@ -129,6 +129,22 @@ describe('LineBuffer', () => {
     expect(b.bufferedBytes).toBe(0);
   });
 
+  it('a newline search after own() starts afresh (own() renumbers the chunks)', () => {
+    const b = new LineBuffer();
+    b.push(Uint8Array.from([0x61, 0x62]));
+    b.push(Uint8Array.from([0x63, 0x64]));
+    b.take(2, 0);
+    expect(b.findNewline()).toBe(-1);
+    b.own();
+    b.push(Uint8Array.from([0x0a]));
+    expect(b.findNewline()).toBe(2);
+    // Taking exactly a whole chunk is a view of it, too.
+    const c = Uint8Array.from([1, 2, 3]);
+    const w = new LineBuffer();
+    w.push(c);
+    expect(w.take(3, 0).buffer).toBe(c.buffer);
+  });
+
   it('bounds a line at 64 KiB', () => {
     expect(MAX_LINE_BYTES).toBe(65536);
   });
