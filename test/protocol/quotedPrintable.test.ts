@@ -56,6 +56,10 @@ describe('qpDecode (the guest)', () => {
     expect(qpDecode(utf8('=0G'))).toEqual({ ok: false });
     expect(qpDecode(utf8('=:0'))).toEqual({ ok: false });
     expect(qpDecode(utf8('=/0'))).toEqual({ ok: false });
+    // '@' and '`' are 'A' and 'a' less one, once case is folded: not hex either.
+    expect(qpDecode(utf8('=@0'))).toEqual({ ok: false });
+    expect(qpDecode(utf8('=`0'))).toEqual({ ok: false });
+    expect(qpDecode(utf8('=0@'))).toEqual({ ok: false });
   });
 
   it('returns a fresh array, not a view of the word', () => {
