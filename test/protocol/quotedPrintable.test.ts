@@ -60,6 +60,8 @@ describe('qpDecode (the guest)', () => {
     expect(qpDecode(utf8('=@0'))).toEqual({ ok: false });
     expect(qpDecode(utf8('=`0'))).toEqual({ ok: false });
     expect(qpDecode(utf8('=0@'))).toEqual({ ok: false });
+    // Only `=` CR LF is a soft break: `=` anything-else LF is a bad escape.
+    expect(qpDecode(utf8('a=x\nb'))).toEqual({ ok: false });
   });
 
   it('returns a fresh array, not a view of the word', () => {
