@@ -50,6 +50,18 @@ describe('qpDecode (the guest)', () => {
   it('refuses a lone, truncated or non-hex escape', () => {
     for (const bad of ['=', 'a=', '=4', 'x=4', '=G1', '=1G', '=g4', '=4g', '=\r', '=\rx', '= 1', '==41', '=41='])
       expect(decoded(bad), JSON.stringify(bad)).toBeNull();
+    // A CR not followed by LF is no soft line break; and the verdict is exactly `{ ok: false }`.
+    expect(qpDecode(utf8('a=\rb'))).toEqual({ ok: false });
+    expect(qpDecode(utf8('=G0'))).toEqual({ ok: false });
+    expect(qpDecode(utf8('=0G'))).toEqual({ ok: false });
+    expect(qpDecode(utf8('=:0'))).toEqual({ ok: false });
+    expect(qpDecode(utf8('=/0'))).toEqual({ ok: false });
+    // '@' and '`' are 'A' and 'a' less one, once case is folded: not hex either.
+    expect(qpDecode(utf8('=@0'))).toEqual({ ok: false });
+    expect(qpDecode(utf8('=`0'))).toEqual({ ok: false });
+    expect(qpDecode(utf8('=0@'))).toEqual({ ok: false });
+    // Only `=` CR LF is a soft break: `=` anything-else LF is a bad escape.
+    expect(qpDecode(utf8('a=x\nb'))).toEqual({ ok: false });
   });
 
   it('returns a fresh array, not a view of the word', () => {

@@ -11,7 +11,8 @@ import { resolve } from 'node:path';
 import { fc, test } from '@fast-check/vitest';
 import { describe, expect, it } from 'vitest';
 import { RELEASES, featuresOf } from '../../protocol/releases.js';
-import { runArguments } from '../../protocol/runCommand.js';
+import { runArguments, runtimeOf } from '../../protocol/runCommand.js';
+import { mulberry32 } from '../../protocol/random.js';
 
 const runs = Number(process.env.FC_NUM_RUNS ?? 200);
 /** Beside the repository, as test/trace/render.test.ts reads them. */
@@ -71,4 +72,32 @@ describe('runArguments', () => {
       }
     },
   );
+});
+
+describe('runtimeOf', () => {
+  it('names the runtime by the module file name', () => {
+    expect(runtimeOf('a.ko')).toBe('kernel');
+    expect(runtimeOf('a.so')).toBe('dyninst');
+    expect(runtimeOf('a.bo')).toBe('bpf');
+    expect(runtimeOf('so.ko')).toBe('kernel');
+    expect(runtimeOf('bo.x')).toBe('kernel');
+  });
+});
+
+describe('mulberry32', () => {
+  it('is the reference generator: same seed, same schedule; uniform in [0, 1)', () => {
+    // First outputs of the reference mulberry32 (a += 0x6D2B79F5; …; / 2^32) for seed 1:
+    // recorded fault schedules replay only if these stay put.
+    const r = mulberry32(1);
+    const first = [r(), r(), r()];
+    expect(first.map((x) => Math.round(x * 2 ** 32))).toEqual([2693262067, 11749833, 2265367787]);
+    const again = mulberry32(1);
+    expect([again(), again(), again()]).toEqual(first);
+    const s = mulberry32(42);
+    for (let i = 0; i < 1000; i++) {
+      const x = s();
+      expect(x).toBeGreaterThanOrEqual(0);
+      expect(x).toBeLessThan(1);
+    }
+  });
 });
