@@ -160,6 +160,8 @@ describeReal('real stap 4.8 ⇄ stapsh-proxy ⇄ SystemTap stapsh 4.8', () => {
     // 300 ticks take 15 s: stap ends long before (the bound of stap.result), with a strict prefix of the child's output.
     const r = await stap.result;
     const transcript = `exit ${r.code} ${r.signal}\nstdout: ${r.stdout}\nstderr: ${r.stderr}\nproxy: ${proxy.stderr()}`;
+    // The proxy logs the cut as it makes it; under load that line can reach us after stap has ended.
+    await proxy.waitFor('downstream: limit_data reached', 10_000, 'stderr').catch(() => undefined);
     expect(proxy.stderr(), transcript).toContain('downstream: limit_data reached');
     expect(r.stdout.length, transcript).toBeLessThan(200);
     expect(FULL.startsWith(r.stdout), transcript).toBe(true);
@@ -178,6 +180,8 @@ describeReal('real stap 4.8 ⇄ stapsh-proxy ⇄ SystemTap stapsh 4.8', () => {
     const host = spawnTracked([process.execPath, STAP_REMOTE, `--remote=unix:${proxySock}`, module]);
     const exit = await host.wait(40_000);
     const transcript = `exit ${exit.code} ${exit.signal}\nstdout: ${host.stdout()}\nstderr: ${host.stderr()}\nproxy: ${proxy.stderr()}`;
+    // The proxy logs the cut as it makes it; under load that line can reach us after stap has ended.
+    await proxy.waitFor('downstream: limit_data reached', 10_000, 'stderr').catch(() => undefined);
     expect(proxy.stderr(), transcript).toContain('downstream: limit_data reached');
     expect(FULL.startsWith(host.stdout()), transcript).toBe(true);
     expect(host.stdout().length, transcript).toBeLessThan(200);
