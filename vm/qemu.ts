@@ -2,9 +2,9 @@
  * Boot the test VM (vm/image.ts) under QEMU: KVM when /dev/kvm can be
  * opened and a boot under it reaches the prompt, TCG otherwise (a nested
  * /dev/kvm can be there and broken: QEMU aborting on MSR 0x10a with
- * `-cpu host`, or a guest that never gets past the boot loader). Each `org.systemtap.stapsh.N` port is a
- * virtserialport on QEMU's socket chardev (server, nowait), the host's end
- * of the port, exactly as `deploy/README.md` sets one up. The serial console
+ * `-cpu host`, or a guest that never gets past the boot loader). Each
+ * `org.systemtap.stapsh.N` port is a virtserialport on QEMU's socket
+ * chardev (server, nowait), the host's end of the port, exactly as `deploy/README.md` sets one up. The serial console
  * is the VM's shell, driven through QEMU's stdio (`sh()`).
  *
  * QEMU runs as the leader of its own process group; `close()` SIGKILLs the

@@ -57,9 +57,11 @@ export async function runMemoryGuest(chunks: readonly Uint8Array[], options: Mem
   });
   const out: Uint8Array[] = [];
   const err: Uint8Array[] = [];
-  actor.on('wire', (e) => (e.stream === 'stdout' ? out : err).push(e.bytes));
   const paced: string[] = [];
-  actor.on('wire', (e) => e.stream === 'stdout' && paced.push(latin1(e.bytes)));
+  actor.on('wire', (e) => {
+    (e.stream === 'stdout' ? out : err).push(e.bytes);
+    if (e.stream === 'stdout') paced.push(latin1(e.bytes));
+  });
   actor.on('gap', (e) => paced.push(`<gap ${e.ms}>`));
   const childEvents: string[] = [];
   actor.on('child', (e) => childEvents.push(e.what === 'signal' ? `signal ${e.signal}` : e.what === 'exited' ? `exited ${e.exit.kind === 'exited' ? e.exit.code : e.exit.signal}` : 'spawned'));
